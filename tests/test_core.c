@@ -1,0 +1,104 @@
+/* Core: status messages, rng determinism and ranges, arena alignment and reset. */
+#include <stdint.h>
+
+#include "harness.h"
+#include "qsearch/arena.h"
+#include "qsearch/rng.h"
+#include "qsearch/status.h"
+
+static void test_status(void)
+{
+    qs_error err;
+    qs_error_clear(&err);
+    CHECK_STR(err.msg, "");
+    CHECK_INT(qs_error_set(&err, QS_ERR_INPUT, "key %s", "weight_width"), QS_ERR_INPUT);
+    qs_error_prefix(&err, "%s:%d", "q.toml", 7);
+    CHECK_STR(err.msg, "q.toml:7: key weight_width");
+    CHECK_INT(qs_status_exit_code(QS_ERR_INPUT), 2);
+    CHECK_INT(qs_status_exit_code(QS_ERR_USAGE), 2);
+    CHECK_INT(qs_status_exit_code(QS_ERR_NOMEM), 1);
+    CHECK_INT(qs_status_exit_code(QS_OK), 0);
+    CHECK_INT(qs_error_set(NULL, QS_ERR_IO, "ignored"), QS_ERR_IO);
+}
+
+static void test_rng_deterministic(void)
+{
+    qs_rng a, b;
+    qs_rng_seed(&a, 42);
+    qs_rng_seed(&b, 42);
+    int same = 1;
+    for (int i = 0; i < 1000; i++)
+        same &= qs_rng_u64(&a) == qs_rng_u64(&b);
+    CHECK(same);
+    qs_rng_seed(&b, 43);
+    CHECK(qs_rng_u64(&a) != qs_rng_u64(&b));
+}
+
+static void test_rng_ranges(void)
+{
+    qs_rng r;
+    qs_rng_seed(&r, 0);
+    double sum = 0, sumsq = 0;
+    int counts[7] = {0};
+    const int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double u = qs_rng_uniform(&r);
+        CHECK(u >= 0.0 && u < 1.0);
+        counts[qs_rng_below(&r, 7)]++;
+        double z = qs_rng_normal(&r);
+        sum += z;
+        sumsq += z * z;
+    }
+    for (int k = 0; k < 7; k++)
+        CHECK_NEAR(counts[k] / (double)n, 1.0 / 7, 0.005);
+    CHECK_NEAR(sum / n, 0.0, 0.01);
+    CHECK_NEAR(sumsq / n, 1.0, 0.02);
+}
+
+static void test_shuffle_is_permutation(void)
+{
+    qs_rng r;
+    qs_rng_seed(&r, 7);
+    size_t idx[100];
+    int seen[100] = {0};
+    for (size_t i = 0; i < 100; i++)
+        idx[i] = i;
+    qs_rng_shuffle(&r, idx, 100);
+    int moved = 0;
+    for (size_t i = 0; i < 100; i++) {
+        seen[idx[i]]++;
+        moved += idx[i] != i;
+    }
+    for (size_t i = 0; i < 100; i++)
+        CHECK_INT(seen[i], 1);
+    CHECK(moved > 50);
+}
+
+static void test_arena(void)
+{
+    qs_arena a;
+    qs_error err;
+    CHECK_INT(qs_arena_init(&a, 1000, &err), QS_OK);
+    void *p = qs_arena_alloc(&a, 10);
+    void *q = qs_arena_alloc(&a, 100);
+    CHECK(p && q);
+    CHECK((uintptr_t)p % 64 == 0 && (uintptr_t)q % 64 == 0);
+    CHECK(qs_arena_alloc(&a, 5000) == NULL);
+    qs_arena_reset(&a);
+    CHECK(qs_arena_alloc(&a, 10) == p);
+    unsigned char *z = qs_arena_calloc(&a, 64);
+    CHECK(z && z[0] == 0 && z[63] == 0);
+    qs_arena_free(&a);
+    qs_arena_free(&a);
+    qs_arena_free(NULL);
+}
+
+int main(void)
+{
+    RUN(test_status);
+    RUN(test_rng_deterministic);
+    RUN(test_rng_ranges);
+    RUN(test_shuffle_is_permutation);
+    RUN(test_arena);
+    return qs_test_summary();
+}
