@@ -1,0 +1,134 @@
+/* qsearch eval --model MODEL --data DATA [--split S] [--logits F.npy] [--json] */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "qsearch/evaluate.h"
+#include "qsearch/npy.h"
+#include "qsearch/safetensors.h"
+
+typedef struct {
+    const char *model, *data, *split, *logits_path;
+    int as_json;
+} eval_args;
+
+static json_t *confusion_json(const qs_quality *q)
+{
+    json_t *rows = json_array();
+    for (size_t t = 0; t < q->classes; t++) {
+        json_t *row = json_array();
+        for (size_t p = 0; p < q->classes; p++)
+            json_array_append_new(row, json_integer((json_int_t)q->confusion[t * q->classes + p]));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+static json_t *result_json(const eval_args *a, const qs_model *m, const qs_dataset *ds, const qs_quality *q)
+{
+    json_t *names = json_array();
+    for (size_t c = 0; c < ds->classes; c++)
+        json_array_append_new(names, json_string(ds->class_names[c]));
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:[f,f], s:f, s:I, s:o, s:o}", "model", a->model,
+                     "arch", m->arch, "dataset", a->data, "split", a->split, "samples", (json_int_t)q->samples,
+                     "accuracy", q->accuracy, "accuracy_macro", q->accuracy_macro, "accuracy_ci95",
+                     q->ci95_lo, q->ci95_hi, "loss", q->loss, "nonfinite_samples", (json_int_t)q->nonfinite,
+                     "class_names", names, "confusion", confusion_json(q));
+}
+
+static void print_human(const eval_args *a, const qs_model *m, const qs_dataset *ds, const qs_quality *q)
+{
+    cli_info("model     %s (%s)\ndata      %s, split %s, %zu samples\n", a->model, m->arch, a->data, a->split,
+             q->samples);
+    cli_info("accuracy  %.4f  (95%% Wilson CI %.4f-%.4f)\n", q->accuracy, q->ci95_lo, q->ci95_hi);
+    cli_info("macro acc %.4f\nloss      %.4f\n", q->accuracy_macro, q->loss);
+    if (q->nonfinite)
+        cli_info("warning   %zu samples had NaN or infinite logits (counted wrong)\n", q->nonfinite);
+    cli_info("\nconfusion (rows: true class, columns: predicted)\n%8s", "");
+    for (size_t p = 0; p < q->classes; p++)
+        cli_info(" %5.5s", ds->class_names[p]);
+    cli_info("\n");
+    for (size_t t = 0; t < q->classes; t++) {
+        cli_info("%8.8s", ds->class_names[t]);
+        for (size_t p = 0; p < q->classes; p++)
+            cli_info(" %5zu", q->confusion[t * q->classes + p]);
+        cli_info("\n");
+    }
+}
+
+static qs_status run_eval(eval_args *a, json_t **out, qs_error *err)
+{
+    qs_model *m = NULL;
+    qs_model_meta meta;
+    qs_dataset ds = {0};
+    qs_eval_inputs in = {0};
+    qs_quality q = {0};
+    float *logits = NULL;
+    qs_split_id split;
+    qs_status st = qs_split_parse(a->split, &split, err);
+    if (st == QS_OK)
+        st = qs_safetensors_load_model(a->model, &m, &meta, err);
+    if (st)
+        return st;
+    if (!a->data)
+        a->data = meta.dataset[0] ? meta.dataset : "letter";
+    qs_data_options dopt;
+    qs_data_options_default(&dopt);
+    st = qs_data_load(&ds, a->data, &dopt, err);
+    if (st == QS_OK)
+        st = qs_eval_inputs_prepare(&in, m, &meta, &ds, split, a->model, err);
+    if (st == QS_OK && !(logits = malloc((in.n ? in.n : 1) * m->classes * sizeof *logits)))
+        st = qs_error_set(err, QS_ERR_NOMEM, "eval: cannot allocate logits");
+    if (st == QS_OK)
+        st = qs_evaluate(m, &in, NULL, logits, &q, err);
+    if (st == QS_OK && a->logits_path)
+        st = qs_npy_write_f32(a->logits_path, logits, in.n, m->classes, err);
+    if (st == QS_OK) {
+        if (!a->as_json)
+            print_human(a, m, &ds, &q);
+        *out = result_json(a, m, &ds, &q);
+    }
+    free(logits);
+    qs_quality_free(&q);
+    qs_eval_inputs_free(&in);
+    qs_data_free(&ds);
+    qs_model_delete(m);
+    if (a->data == meta.dataset)
+        a->data = NULL; /* it pointed into meta; the JSON holds its own copy */
+    qs_model_meta_free(&meta);
+    return st;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_args a = {.split = "test"};
+    const cli_option opts[] = {
+        {"model", 'm', CLI_STRING, &a.model, "MODEL", "model file (.safetensors) written by qsearch train"},
+        {"data", 'd', CLI_STRING, &a.data, "DATA", "dataset (default: the one the model was trained on)"},
+        {"split", 0, CLI_STRING, &a.split, "SPLIT", "test (default), val or train"},
+        {"logits", 0, CLI_STRING, &a.logits_path, "F.npy", "also write the logits [n][classes] as float32 .npy"},
+        {"json", 0, CLI_FLAG, &a.as_json, NULL, "print one JSON document on stdout"},
+    };
+    const cli_spec spec = {
+        .usage = "qsearch eval --model MODEL [--data DATA] [--split test|val|train] [--logits F.npy] [--json]",
+        .description = "Evaluates a model on one split of a dataset: accuracy with its 95% Wilson\n"
+                       "interval, macro accuracy (mean per-class recall), cross-entropy loss and the\n"
+                       "confusion matrix.",
+        .options = opts, .n_options = sizeof opts / sizeof opts[0],
+        .epilog = "example: qsearch eval --model jsc-s.safetensors --data letter --json",
+    };
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (!a.model)
+        return cli_usage_error("eval: --model MODEL is required (see --help)");
+    json_t *doc = NULL;
+    qs_error err;
+    qs_status st = run_eval(&a, &doc, &err);
+    if (st)
+        return cli_fail(st, &err);
+    if (a.as_json)
+        return cli_print_json(doc);
+    json_decref(doc);
+    return CLI_EXIT_OK;
+}
