@@ -83,6 +83,9 @@ void qs_trainer_backward(qs_trainer *t, const qs_model *m);
 /* The logits of the last forward: [n][classes]. */
 const float *qs_trainer_logits(const qs_trainer *t);
 
+/* The cached input of layer `layer` in the last forward: [n][in width]. */
+const float *qs_trainer_activation(const qs_trainer *t, size_t layer);
+
 /* The gradient buffer: [m->n_trainable], same layout as m->params. */
 const float *qs_trainer_grad(const qs_trainer *t);
 
