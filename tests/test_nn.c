@@ -90,6 +90,9 @@ static void test_relu_hand(void)
     float y[4], dx[4];
     qs_nn_relu_forward(x, 4, y);
     CHECK(y[0] == 0 && y[1] == 0 && y[2] == 2.5f && y[3] == 0);
+    float nan_in = NAN, nan_out = 0;
+    qs_nn_relu_forward(&nan_in, 1, &nan_out);
+    CHECK(isnan(nan_out)); /* as torch.relu */
     qs_nn_relu_backward(y, dy, 4, dx);
     CHECK(dx[0] == 0 && dx[1] == 0 && dx[2] == 3 && dx[3] == 0);
 }

@@ -205,8 +205,9 @@ void qs_nn_bn_backward(const float *xhat, const float *invstd, const float *gamm
 
 void qs_nn_relu_forward(const float *x, size_t count, float *y)
 {
+    /* NaN passes through, as torch.relu: a diverged model must not look healthy. */
     for (size_t i = 0; i < count; i++)
-        y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        y[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
 void qs_nn_relu_backward(const float *y, const float *dy, size_t count, float *dx)
