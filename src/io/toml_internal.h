@@ -1,0 +1,34 @@
+/* Private to src/io/toml*.c: the node wrapped around each public value. */
+#ifndef QSEARCH_TOML_INTERNAL_H
+#define QSEARCH_TOML_INTERNAL_H
+
+#include "qsearch/toml.h"
+
+enum {
+    QS_TOML_F_EXPLICIT = 1, /* table defined by a [header] or an [[array]] element */
+    QS_TOML_F_INLINE = 2,   /* inline table: closed to every later addition */
+    QS_TOML_F_DOTTED = 4,   /* table created or extended by dotted keys (in section sec) */
+    QS_TOML_F_AOT = 8       /* array created by [[header]] (otherwise a static array) */
+};
+
+/* The public value is the first member, so a value pointer is a node pointer. */
+typedef struct {
+    qs_toml_value v;
+    unsigned flags;
+    int sec;    /* section (header count) in which dotted keys last touched the table */
+    size_t cap; /* capacity of v.u.arr.items or v.u.tab.items */
+} qs_toml_node;
+
+static inline unsigned qs_toml_flags(const qs_toml_value *v)
+{
+    return ((const qs_toml_node *)(const void *)v)->flags;
+}
+
+/* True when a key may be written bare (A-Za-z0-9_- only, non-empty). */
+int qs_toml_key_is_bare(const char *k, size_t len);
+
+/* Shortest text of f that reads back exactly, TOML syntax ("1.0", "1e+300",
+ * "inf", "-nan"), into buf[32]; returns buf. */
+char *qs_toml_format_float(double f, char *buf);
+
+#endif
