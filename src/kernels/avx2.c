@@ -1,0 +1,245 @@
+/* AVX2 kernels (no VNNI). Codes are unpacked to bytes as in avx512.c, then
+ * widened to int16 and multiplied with VPMADDWD against int16 activations:
+ * code (0..255) x activation (-128..127) pair sums stay far inside int32, so
+ * unlike VPMADDUBSW (int16 pair sums, which saturate at 2 x 255 x 128) no
+ * product is ever clipped. Each 16-row block keeps four accumulators of
+ * (row, pair) partial sums that a horizontal add folds at the end. */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels/kern_internal.h"
+#include "qsearch/kernels.h"
+
+#define TGT __attribute__((target("avx2,popcnt")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+/* Codes of group g for rows 4q..4q+3 (x 4 k) as 16 int16. */
+INL __m256i codes16(const uint8_t *p, int bits, int g, int q)
+{
+    if (bits == 1) {
+        uint16_t m;
+        memcpy(&m, p + 8 * g + 2 * q, sizeof m);
+        const __m256i sel = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
+                                              4096, 8192, 16384, (short)0x8000);
+        __m256i v = _mm256_and_si256(_mm256_set1_epi16((short)m), sel);
+        return _mm256_min_epu16(v, _mm256_set1_epi16(1));
+    }
+    __m128i v = _mm_load_si128((const __m128i *)(const void *)(p + 16 * q));
+    if (bits < 8) {
+        if (g) v = _mm_srli_epi16(v, g * bits);
+        v = _mm_and_si128(v, _mm_set1_epi8((char)((1 << bits) - 1)));
+    }
+    return _mm256_cvtepu8_epi16(v);
+}
+
+INL __m256i bcast4x16(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    __m128i w = _mm_cvtepi8_epi16(_mm_cvtsi32_si128(v));
+    return _mm256_broadcastq_epi64(w);
+}
+
+INL void chunk2(__m256i acc[2][4], const uint8_t *p, const int8_t *const *xp, int MR, int bits)
+{
+    int groups = 8 / bits;
+#pragma GCC unroll 8
+    for (int g = 0; g < groups; g++) {
+        __m256i xb[2];
+#pragma GCC unroll 2
+        for (int r = 0; r < MR; r++) xb[r] = bcast4x16(xp[r] + 4 * g);
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) {
+            __m256i c = codes16(p, bits, g, q);
+#pragma GCC unroll 2
+            for (int r = 0; r < MR; r++)
+                acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(c, xb[r]));
+        }
+    }
+}
+
+/* Folds four (row, pair) accumulators into 8 sums each for rows 0..7 and 8..15. */
+INL void fold(__m256i a[4], __m256i *lo, __m256i *hi)
+{
+    *lo = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a[0], a[1]), 0xD8);
+    *hi = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a[2], a[3]), 0xD8);
+}
+
+INL void store8(int32_t *y, int left, __m256i v)
+{
+    if (left >= 8) {
+        _mm256_storeu_si256((__m256i *)(void *)y, v);
+    } else if (left > 0) {
+        __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        _mm256_maskstore_epi32(y, _mm256_cmpgt_epi32(_mm256_set1_epi32(left), idx), v);
+    }
+}
+
+INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const int32_t *R,
+               int32_t *y, int scale, int MR, int bits)
+{
+    const uint8_t *wp = w->data + (size_t)b * (size_t)w->nchunks * QS_KERNEL_CHUNK;
+    int kc = w->kchunk, full = w->k / kc;
+    __m256i acc[2][4];
+    const int8_t *xp[2];
+    for (int r = 0; r < MR; r++) {
+        xp[r] = x + (size_t)(r0 + r) * (size_t)w->k;
+        for (int q = 0; q < 4; q++) acc[r][q] = _mm256_setzero_si256();
+    }
+    for (int c = 0; c < full; c++) {
+        const int8_t *xc[2];
+        for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * (size_t)kc;
+        chunk2(acc, wp + (size_t)c * QS_KERNEL_CHUNK, xc, MR, bits);
+    }
+    if (full < w->nchunks) {
+        _Alignas(32) int8_t buf[2][64];
+        const int8_t *xc[2];
+        for (int r = 0; r < MR; r++) {
+            memset(buf[r], 0, sizeof buf[r]);
+            memcpy(buf[r], xp[r] + (size_t)full * (size_t)kc, (size_t)(w->k - full * kc));
+            xc[r] = buf[r];
+        }
+        chunk2(acc, wp + (size_t)full * QS_KERNEL_CHUNK, xc, MR, bits);
+    }
+    int row = b * QS_KERNEL_NBLOCK, left = w->n - row;
+    for (int r = 0; r < MR; r++) {
+        __m256i h[2], corr = _mm256_set1_epi32(R[r]);
+        fold(acc[r], &h[0], &h[1]);
+        for (int i = 0; i < 2; i++) {
+            __m256i v = h[i];
+            if (scale == 2) v = _mm256_add_epi32(v, v);
+            else if (scale == -1) v = _mm256_sub_epi32(_mm256_setzero_si256(), v);
+            store8(y + (size_t)(r0 + r) * (size_t)w->n + (size_t)row + 8 * (size_t)i, left - 8 * i,
+                   _mm256_sub_epi32(v, corr));
+        }
+    }
+}
+
+#define TILE2(BITS)                                                                            \
+    static TGT void run_##BITS(const qs_kernel_weights *w, const int8_t *x, int m,             \
+                               const int32_t *R, int32_t *y, int scale)                       \
+    {                                                                                          \
+        for (int b = 0; b < w->nblocks; b++) {                                                 \
+            int r0 = 0;                                                                        \
+            for (; r0 + 2 <= m; r0 += 2) tile2(w, x, r0, b, R + r0, y, scale, 2, BITS);       \
+            for (; r0 < m; r0++) tile2(w, x, r0, b, R + r0, y, scale, 1, BITS);               \
+        }                                                                                      \
+    }
+TILE2(8)
+TILE2(4)
+TILE2(2)
+TILE2(1)
+
+static TGT int32_t row_sum2(const int8_t *x, int k)
+{
+    __m256i s = _mm256_setzero_si256(), flip = _mm256_set1_epi8((char)0x80);
+    int i = 0;
+    int64_t total = 0;
+    for (; i + 32 <= k; i += 32) {
+        __m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)(x + i)), flip);
+        s = _mm256_add_epi64(s, _mm256_sad_epu8(v, _mm256_setzero_si256()));
+    }
+    int64_t part[4];
+    _mm256_storeu_si256((__m256i *)(void *)part, s);
+    total = part[0] + part[1] + part[2] + part[3] - 128 * (int64_t)i;
+    for (; i < k; i++) total += x[i];
+    return (int32_t)(uint32_t)(uint64_t)total;
+}
+
+#define RSLICE 256
+
+TGT void qs_kernel_s8_avx2(const qs_kernel_weights *w, const int8_t *x, int m, int32_t *y)
+{
+    qs_kern_traits t = qs_kern_traits_of(w->fmt);
+    int32_t R[RSLICE];
+    for (int s = 0; s < m; s += RSLICE) {
+        int ms = m - s < RSLICE ? m - s : RSLICE;
+        const int8_t *xs = x + (size_t)s * (size_t)w->k;
+        int32_t *ys = y + (size_t)s * (size_t)w->n;
+        for (int r = 0; r < ms; r++)
+            R[r] = (int32_t)((uint32_t)t.offset * (uint32_t)row_sum2(xs + (size_t)r * (size_t)w->k, w->k));
+        switch (t.bits) {
+        case 8: run_8(w, xs, ms, R, ys, t.scale); break;
+        case 4: run_4(w, xs, ms, R, ys, t.scale); break;
+        case 2: run_2(w, xs, ms, R, ys, t.scale); break;
+        default: run_1(w, xs, ms, R, ys, t.scale); break;
+        }
+    }
+}
+
+/* INT16: each 32-byte half-chunk is 8 rows x 2 k, so VPMADDWD against a
+ * broadcast activation pair gives one partial sum per row directly. With
+ * wide = 1 the pair sum minus 1 (always in int32, see avx512.c) is widened
+ * and accumulated in int64. */
+INL void s16_block(const qs_kernel_weights *w, const int16_t *xr, int b, int32_t *y32,
+                   int64_t *y64, int wide)
+{
+    const uint8_t *wp = w->data + (size_t)b * (size_t)w->nchunks * QS_KERNEL_CHUNK;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, l0 = a0, l1 = a0, l2 = a0, l3 = a0;
+    __m256i minus1 = _mm256_set1_epi32(-1);
+    for (int c = 0; c < w->nchunks; c++) {
+        int32_t xv = 0;
+        memcpy(&xv, xr + 2 * c, w->k - 2 * c >= 2 ? 4 : 2);
+        __m256i xb = _mm256_set1_epi32(xv);
+        const __m256i *p = (const __m256i *)(const void *)(wp + (size_t)c * QS_KERNEL_CHUNK);
+        __m256i p0 = _mm256_madd_epi16(_mm256_load_si256(p), xb);
+        __m256i p1 = _mm256_madd_epi16(_mm256_load_si256(p + 1), xb);
+        if (!wide) {
+            a0 = _mm256_add_epi32(a0, p0);
+            a1 = _mm256_add_epi32(a1, p1);
+        } else {
+            p0 = _mm256_add_epi32(p0, minus1);
+            p1 = _mm256_add_epi32(p1, minus1);
+            l0 = _mm256_add_epi64(l0, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(p0)));
+            l1 = _mm256_add_epi64(l1, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(p0, 1)));
+            l2 = _mm256_add_epi64(l2, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(p1)));
+            l3 = _mm256_add_epi64(l3, _mm256_cvtepi32_epi64(_mm256_extracti128_si256(p1, 1)));
+        }
+    }
+    int row = b * QS_KERNEL_NBLOCK, left = w->n - row;
+    if (!wide) {
+        store8(y32 + row, left, a0);
+        store8(y32 + row + 8, left - 8, a1);
+        return;
+    }
+    int64_t out[16];
+    _mm256_storeu_si256((__m256i *)(void *)out, l0);
+    _mm256_storeu_si256((__m256i *)(void *)(out + 4), l1);
+    _mm256_storeu_si256((__m256i *)(void *)(out + 8), l2);
+    _mm256_storeu_si256((__m256i *)(void *)(out + 12), l3);
+    for (int i = 0; i < 16 && i < left; i++) y64[row + i] = out[i] + w->nchunks;
+}
+
+TGT void qs_kernel_s16_avx2(const qs_kernel_weights *w, const int16_t *x, int m, int32_t *y)
+{
+    for (int r = 0; r < m; r++)
+        for (int b = 0; b < w->nblocks; b++)
+            s16_block(w, x + (size_t)r * (size_t)w->k, b, y + (size_t)r * (size_t)w->n, NULL, 0);
+}
+
+TGT void qs_kernel_s16_i64_avx2(const qs_kernel_weights *w, const int16_t *x, int m, int64_t *y)
+{
+    for (int r = 0; r < m; r++)
+        for (int b = 0; b < w->nblocks; b++)
+            s16_block(w, x + (size_t)r * (size_t)w->k, b, NULL, y + (size_t)r * (size_t)w->n, 1);
+}
+
+TGT void qs_kernel_xnor_avx2(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
+{
+    int kw = w->kwords;
+    for (int r = 0; r < m; r++) {
+        const uint64_t *a = xbits + (size_t)r * (size_t)kw;
+        for (int row = 0; row < w->n; row++) {
+            const uint64_t *b = w->rowbits + (size_t)row * (size_t)kw;
+            int64_t d0 = 0, d1 = 0;
+            int i = 0;
+            for (; i + 2 <= kw; i += 2) {
+                d0 += __builtin_popcountll(a[i] ^ b[i]);
+                d1 += __builtin_popcountll(a[i + 1] ^ b[i + 1]);
+            }
+            if (i < kw) d0 += __builtin_popcountll(a[i] ^ b[i]);
+            y[(size_t)r * (size_t)w->n + (size_t)row] = (int32_t)(w->k - 2 * (d0 + d1));
+        }
+    }
+}

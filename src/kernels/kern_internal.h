@@ -1,0 +1,43 @@
+/* Private to src/kernels: format traits shared by packing and the kernels.
+ *
+ * Every s8 format stores an unsigned code per weight, code = a * w + o folded
+ * so that w = (code - o) / a; the kernels compute S = sum_k code * x (one
+ * unsigned x signed product, what VPDPBUSD does) and R = sum_k x, and return
+ * y = scale * S - offset * R, which equals sum_k w * x:
+ *   INT8    code = w + 128      scale 1   offset 128
+ *   INT4    code = w + 8        scale 1   offset 8
+ *   INT2    code = w + 2        scale 1   offset 2
+ *   TERNARY code = w + 1        scale 1   offset 1
+ *   INT1    code = (w == -1)    scale -1  offset 0
+ *   BINARY  code = (w == +1)    scale 2   offset 1   (w = 2 code - 1)
+ * Chunks hold 16 rows x 4 consecutive k ("a group", VNNI's 4-byte unit) per
+ * code plane: byte nl*4 + kin of the 64-byte plane is row nl, k = 4g + kin.
+ * INT8 has 1 group per chunk, INT4 2 (nibbles: group 2c low, 2c+1 high),
+ * INT2/TERNARY 4 (2-bit fields, group 4c+j at bits 2j), INT1/BINARY 8
+ * (bytes 8j..8j+7 are the 64-bit mask of group 8c+j, bit nl*4 + kin). */
+#ifndef QSEARCH_KERN_INTERNAL_H
+#define QSEARCH_KERN_INTERNAL_H
+
+#include "qsearch/kernels.h"
+
+typedef struct {
+    int groups;  /* 4-k groups per 64-byte chunk (s8 formats) */
+    int bits;    /* bits per code */
+    int scale;   /* y = scale * S - offset * R */
+    int offset;
+} qs_kern_traits;
+
+static inline qs_kern_traits qs_kern_traits_of(qs_kernel_fmt fmt)
+{
+    switch (fmt) {
+    case QS_KFMT_INT8: return (qs_kern_traits){1, 8, 1, 128};
+    case QS_KFMT_INT4: return (qs_kern_traits){2, 4, 1, 8};
+    case QS_KFMT_INT2: return (qs_kern_traits){4, 2, 1, 2};
+    case QS_KFMT_TERNARY: return (qs_kern_traits){4, 2, 1, 1};
+    case QS_KFMT_INT1: return (qs_kern_traits){8, 1, -1, 0};
+    case QS_KFMT_BINARY: return (qs_kern_traits){8, 1, 2, 1};
+    default: return (qs_kern_traits){0, 16, 1, 0}; /* INT16: no code, plain int16 pairs */
+    }
+}
+
+#endif
