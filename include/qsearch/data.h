@@ -52,6 +52,15 @@ qs_status qs_data_load(qs_dataset *ds, const char *spec, const qs_data_options *
  * missing; *path receives the cached file's path (caller frees). */
 qs_status qs_data_fetch(const char *name, const qs_data_options *opt, char **path, qs_error *err);
 
+/* Builds a dataset from rows in memory (x [n][features], y [n] in
+ * 0..classes-1) with the same preprocessing as qs_data_load; class names are
+ * "0".."classes-1". Inputs are copied. */
+qs_status qs_data_from_arrays(qs_dataset *ds, const char *name, const float *x, const int32_t *y, size_t n,
+                              size_t features, size_t classes, const qs_data_options *opt, qs_error *err);
+
+/* counts [classes] receives the number of samples of each class in split id. */
+void qs_data_class_counts(const qs_dataset *ds, qs_split_id id, size_t *counts);
+
 /* The split with that id. */
 const qs_split *qs_data_split(const qs_dataset *ds, qs_split_id id);
 
