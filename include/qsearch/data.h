@@ -1,6 +1,10 @@
 /* Datasets: loading (letter, digits, fashion-mnist, jsc:, csv:, idx:),
  * MASE preprocessing (drop duplicate rows, seeded split, standardise on train)
- * and the validation split carved from train. */
+ * and the validation split carved from train. docs/data.md states the exact
+ * rules: shuffle the deduplicated row indices with qs_rng(seed); test = the
+ * first round(test_fraction * n), val = the next round(val_fraction * rest),
+ * train = the remainder. Exception: fashion-mnist's official 10,000-image test
+ * set is the test split; val is carved from its 60,000 training images. */
 #ifndef QSEARCH_DATA_H
 #define QSEARCH_DATA_H
 
@@ -20,7 +24,7 @@ typedef enum { QS_SPLIT_TRAIN, QS_SPLIT_VAL, QS_SPLIT_TEST } qs_split_id;
 
 typedef struct {
     uint64_t seed;          /* split seed; 42 as MASE */
-    double test_fraction;   /* of the deduplicated samples; 0.2 */
+    double test_fraction;   /* of the deduplicated samples; 0.2 (unused for fashion-mnist: official test set) */
     double val_fraction;    /* of the training part; 0.2 */
     int drop_duplicates;    /* 1: drop exact duplicate rows (features and label) */
     int standardise;        /* 1: (x - mean) / std with mean, std fitted on train */
@@ -49,7 +53,8 @@ void qs_data_options_default(qs_data_options *opt);
 qs_status qs_data_load(qs_dataset *ds, const char *spec, const qs_data_options *opt, qs_error *err);
 
 /* Downloads a named dataset (letter, digits, fashion-mnist) into the cache if
- * missing; *path receives the cached file's path (caller frees). */
+ * missing, saying so through qs_log; *path receives the cached file's path
+ * (fashion-mnist: its directory) (caller frees). Needs apt-get, dpkg-deb, tar. */
 qs_status qs_data_fetch(const char *name, const qs_data_options *opt, char **path, qs_error *err);
 
 /* Builds a dataset from rows in memory (x [n][features], y [n] in

@@ -150,6 +150,11 @@ static qs_status read_record(idx_file *f, size_t k, unsigned char *bytes, double
     if (got < len)
         return qs_error_set(err, QS_ERR_INPUT, "%s: truncated at record %zu of %zu (%zu of its %zu bytes present)",
                             f->path, k, f->n, got, len);
+    if (f->type == 0x08) { /* the common case: unsigned bytes */
+        for (size_t i = 0; i < f->per; i++)
+            out[i] = bytes[i];
+        return QS_OK;
+    }
     for (size_t i = 0; i < f->per; i++) {
         out[i] = value(bytes + i * f->elem, f->type);
         if (!isfinite(out[i]) || !isfinite((float)out[i]))

@@ -20,11 +20,13 @@ typedef struct {
 
 static uint64_t row_hash(const float *x, size_t features, int32_t y)
 {
-    /* FNV-1a over the bytes, then a final mix. */
+    /* FNV-1a style over 32-bit words (the float bit patterns), then a final mix. */
     uint64_t h = 0xcbf29ce484222325ULL;
-    const unsigned char *p = (const unsigned char *)x;
-    for (size_t i = 0; i < features * sizeof(float); i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
+    for (size_t i = 0; i < features; i++) {
+        uint32_t w;
+        memcpy(&w, x + i, sizeof w);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
     h = (h ^ (uint32_t)y) * 0x100000001b3ULL;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
@@ -77,25 +79,31 @@ static size_t round_count(double frac, size_t n)
     return v < 0 ? 0 : v > (double)n ? n : (size_t)v;
 }
 
-/* Standardises rows [0, n) of x with the statistics of rows [0, n_train). */
-static void standardise(float *x, size_t n, size_t n_train, size_t f, float *mean, float *std)
+/* Standardises rows [0, n) of x with the statistics of rows [0, n_train);
+ * acc is scratch of 2 * f doubles. Row-major passes keep memory access linear. */
+static void standardise(float *x, size_t n, size_t n_train, size_t f, float *mean, float *std, double *acc)
 {
-    for (size_t j = 0; j < f; j++) {
-        double s = 0, ss = 0;
-        for (size_t i = 0; i < n_train; i++)
-            s += x[i * f + j];
-        double m = n_train ? s / (double)n_train : 0.0;
-        for (size_t i = 0; i < n_train; i++) {
-            double d = x[i * f + j] - m;
-            ss += d * d;
+    double *sum = acc, *ss = acc + f;
+    memset(acc, 0, 2 * f * sizeof *acc);
+    for (size_t i = 0; i < n_train; i++)
+        for (size_t j = 0; j < f; j++)
+            sum[j] += x[i * f + j];
+    for (size_t j = 0; j < f; j++)
+        sum[j] = n_train ? sum[j] / (double)n_train : 0.0; /* now the mean */
+    for (size_t i = 0; i < n_train; i++)
+        for (size_t j = 0; j < f; j++) {
+            double d = x[i * f + j] - sum[j];
+            ss[j] += d * d;
         }
-        double sd = n_train ? sqrt(ss / (double)n_train) : 0.0; /* population std, as StandardScaler */
-        mean[j] = (float)m;
+    for (size_t j = 0; j < f; j++) {
+        double sd = n_train ? sqrt(ss[j] / (double)n_train) : 0.0; /* population std, as StandardScaler */
+        mean[j] = (float)sum[j];
         std[j] = sd > 0 ? (float)sd : 1.0f;
+        ss[j] = 1.0 / std[j];
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < f; j++)
-            x[i * f + j] = (float)(((double)x[i * f + j] - mean[j]) / std[j]);
+            x[i * f + j] = (float)(((double)x[i * f + j] - mean[j]) * ss[j]);
 }
 
 static qs_status check_options(const qs_data_options *opt, qs_error *err)
@@ -195,7 +203,13 @@ qs_status qs_data_prepare(qs_dataset *ds, qs_data_raw *raw, const qs_data_option
     fill_splits(ds, s, raw, order, nt, nv, ne);
     free(order);
     if (opt->standardise) {
-        standardise(s->x, n, nt, f, s->mean, s->std);
+        double *acc = malloc(2 * f * sizeof *acc);
+        if (!acc) {
+            storage_free(s);
+            return qs_error_set(err, QS_ERR_NOMEM, "out of memory");
+        }
+        standardise(s->x, n, nt, f, s->mean, s->std, acc);
+        free(acc);
     } else {
         for (size_t j = 0; j < f; j++)
             s->std[j] = 1.0f;
