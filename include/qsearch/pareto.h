@@ -62,4 +62,11 @@ size_t qs_pareto_front(const double *values, size_t n, size_t m, const qs_direct
 double qs_pareto_hv2d(const double *values, size_t n, const qs_direction *dirs,
                       const double ref[2], size_t *scratch);
 
+/* Exact hypervolume (WFG algorithm) dominated by values[n][m] and bounded by
+ * ref[m], in the objectives' own directions; points not strictly better than
+ * ref in every objective contribute nothing. Meant for small sets (tens of
+ * points, a few objectives); QS_ERR_NOMEM on allocation failure. */
+qs_status qs_pareto_hypervolume(const double *values, size_t n, size_t m, const qs_direction *dirs,
+                                const double *ref, double *out, qs_error *err);
+
 #endif

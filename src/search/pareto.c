@@ -267,3 +267,116 @@ double qs_pareto_hv2d(const double *values, size_t n, const qs_direction *dirs,
     }
     return area;
 }
+
+/* ---- hypervolume in any dimension (WFG: While, Bradstreet, Barone 2012) ---- */
+
+/* Sorts rows of pts[n][m] by the first objective, ascending (insertion sort: small n). */
+static void sort_rows(double *pts, size_t n, size_t m, double *tmp)
+{
+    for (size_t i = 1; i < n; i++) {
+        memcpy(tmp, pts + i * m, m * sizeof *tmp);
+        size_t j = i;
+        for (; j > 0 && pts[(j - 1) * m] > tmp[0]; j--)
+            memcpy(pts + j * m, pts + (j - 1) * m, m * sizeof *pts);
+        memcpy(pts + j * m, tmp, m * sizeof *tmp);
+    }
+}
+
+/* Hypervolume of minimisation points pts[n][m] (all strictly below ref); may reorder pts.
+ * Returns NAN on allocation failure. */
+static double wfg(double *pts, size_t n, size_t m, const double *ref)
+{
+    if (n == 0)
+        return 0.0;
+    if (m == 1) {
+        double lo = pts[0];
+        for (size_t i = 1; i < n; i++)
+            lo = pts[i] < lo ? pts[i] : lo;
+        return ref[0] - lo;
+    }
+    double *buf = malloc((n * m + m) * sizeof *buf);
+    if (!buf)
+        return NAN;
+    double *tmp = buf + n * m;
+    sort_rows(pts, n, m, tmp);
+    double vol = 0.0;
+    if (m == 2) {
+        double best_y = ref[1];
+        for (size_t i = 0; i < n; i++)
+            if (pts[2 * i + 1] < best_y) {
+                vol += (ref[0] - pts[2 * i]) * (best_y - pts[2 * i + 1]);
+                best_y = pts[2 * i + 1];
+            }
+        free(buf);
+        return vol;
+    }
+    for (size_t i = 0; i < n && !isnan(vol); i++) {
+        const double *p = pts + i * m;
+        double box = 1.0;
+        for (size_t k = 0; k < m; k++)
+            box *= ref[k] - p[k];
+        /* Limit the later points to p's box and keep the non-dominated ones. */
+        size_t len = 0;
+        for (size_t j = i + 1; j < n; j++) {
+            double *q = buf + len * m;
+            for (size_t k = 0; k < m; k++)
+                q[k] = pts[j * m + k] > p[k] ? pts[j * m + k] : p[k];
+            int dominated = 0;
+            for (size_t a = 0; a < len && !dominated; a++) {
+                int le = 1;
+                for (size_t k = 0; k < m && le; k++)
+                    le = buf[a * m + k] <= q[k];
+                dominated = le;
+            }
+            if (dominated)
+                continue;
+            /* drop earlier kept points that q dominates */
+            size_t w = 0;
+            for (size_t a = 0; a < len; a++) {
+                int ge = 1;
+                for (size_t k = 0; k < m && ge; k++)
+                    ge = buf[a * m + k] >= q[k];
+                if (!ge) {
+                    if (w != a)
+                        memmove(buf + w * m, buf + a * m, m * sizeof *buf);
+                    w++;
+                }
+            }
+            if (w != len)
+                memmove(buf + w * m, q, m * sizeof *buf);
+            len = w + 1;
+        }
+        vol += box - wfg(buf, len, m, ref);
+    }
+    free(buf);
+    return vol;
+}
+
+qs_status qs_pareto_hypervolume(const double *values, size_t n, size_t m, const qs_direction *dirs,
+                                const double *ref, double *out, qs_error *err)
+{
+    *out = 0.0;
+    if (m == 0)
+        return qs_error_set(err, QS_ERR_USAGE, "hypervolume: no objectives");
+    double *pts = malloc((n * m + m + 1) * sizeof *pts);
+    if (!pts)
+        return qs_error_set(err, QS_ERR_NOMEM, "hypervolume: out of memory for %zu points", n);
+    double *r = pts + n * m;
+    for (size_t k = 0; k < m; k++)
+        r[k] = norm(ref[k], dirs, k);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        int inside = 1;
+        for (size_t k = 0; k < m; k++) {
+            pts[len * m + k] = norm(values[i * m + k], dirs, k);
+            inside &= pts[len * m + k] < r[k];
+        }
+        len += (size_t)inside;
+    }
+    double v = wfg(pts, len, m, r);
+    free(pts);
+    if (isnan(v))
+        return qs_error_set(err, QS_ERR_NOMEM, "hypervolume: out of memory");
+    *out = v;
+    return QS_OK;
+}

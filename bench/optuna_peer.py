@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""Peer check of qsearch's samplers against Optuna (Debian's python3-optuna 3.1).
+
+Given an objective table (CSV: one column per parameter holding the choice
+index, then a column `value`; one row per configuration, e.g. from an
+exhaustive search), runs Optuna's samplers for N trials over R seeds on the
+lookup objective and prints the best-so-far curve (median and quartiles over
+seeds, per trial count) as CSV on stdout:
+
+    impl,sampler,trial,median,q1,q3
+
+bench/sampler_curve (C) prints the same for qsearch's samplers, so the curves
+can be compared side by side (bench/sampler_peer.sh runs both).
+
+    /usr/bin/python3 bench/optuna_peer.py --make-table T.csv   # synthetic table
+    /usr/bin/python3 bench/optuna_peer.py --table T.csv --samplers tpe,random,nsgaii \
+        --trials 100 --repeats 20 --direction maximize
+
+Every ask counts as a trial, duplicates included (Optuna re-evaluates them).
+"""
+import argparse
+import csv
+import math
+import sys
+import warnings
+
+import numpy as np
+
+
+def make_table(path):
+    """Synthetic table shaped like jsc-toy's space: 3 linear layers, each with
+    data_in_width {4,6,8,16} x weight_width {2,3,4,6,8} x bias_width {8,16}
+    (64,000 configurations). value = accuracy-like term minus 0.2 * average
+    weight bit width / 32, maximised; a deterministic pseudo-noise term makes
+    the optimum not separable."""
+    din = [4, 6, 8, 16]
+    ww = [2, 3, 4, 6, 8]
+    bw = [8, 16]
+    macs = [16 * 8, 8 * 8, 8 * 26]
+    sens = [0.9, 0.5, 1.2]  # how much each layer suffers from low precision
+    names = []
+    for layer in (2, 5, 8):
+        for p in ("data_in_width", "weight_width", "bias_width"):
+            names.append(f"seq_blocks_{layer}/config/{p}")
+    rng = np.random.RandomState(1234)
+    noise = rng.normal(0, 0.004, size=(4 * 5 * 2,) * 3)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names + ["value"])
+        for i0 in range(40):
+            for i1 in range(40):
+                for i2 in range(40):
+                    cfg = []
+                    acc = 0.72
+                    bits = 0.0
+                    for layer, idx in enumerate((i0, i1, i2)):
+                        d, wi, b = idx // 10, (idx // 2) % 5, idx % 2
+                        cfg += [d, wi, b]
+                        acc -= sens[layer] * (0.25 * 2.0 ** (-(ww[wi] - 1)) +
+                                              0.15 * 2.0 ** (-(din[d] - 3)))
+                        acc -= 0.002 * (bw[b] == 8)
+                        bits += macs[layer] * ww[wi]
+                    # interaction: adjacent layers with very different widths lose a bit
+                    acc -= 0.01 * abs(ww[(i0 // 2) % 5] - ww[(i1 // 2) % 5]) / 6
+                    acc += noise[i0, i1, i2]
+                    avg_bw = bits / sum(macs)
+                    w.writerow(cfg + ["%.9g" % (acc - 0.2 * avg_bw / 32)])
+
+
+def read_table(path):
+    with open(path, newline="") as f:
+        r = csv.reader(f)
+        header = next(r)
+        if not header or header[-1] != "value":
+            sys.exit(f"{path}:1: last column must be 'value'")
+        names = header[:-1]
+        table = {}
+        n_choices = [0] * len(names)
+        for lineno, row in enumerate(r, start=2):
+            if len(row) != len(header):
+                sys.exit(f"{path}:{lineno}: {len(row)} fields, expected {len(header)}")
+            try:
+                key = tuple(int(x) for x in row[:-1])
+                table[key] = float(row[-1])
+            except ValueError as e:
+                sys.exit(f"{path}:{lineno}: {e}")
+            for i, k in enumerate(key):
+                n_choices[i] = max(n_choices[i], k + 1)
+    return names, n_choices, table
+
+
+def quartiles(x):
+    return np.percentile(x, 50), np.percentile(x, 25), np.percentile(x, 75)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--make-table")
+    ap.add_argument("--table")
+    ap.add_argument("--samplers", default="tpe,random,nsgaii")
+    ap.add_argument("--trials", type=int, default=100)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--direction", default="maximize", choices=["maximize", "minimize"])
+    ap.add_argument("--population", type=int, default=50)
+    a = ap.parse_args()
+    if a.make_table:
+        make_table(a.make_table)
+        return
+    if not a.table:
+        ap.error("--table or --make-table is required")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.simplefilter("ignore")
+    names, n_choices, table = read_table(a.table)
+    best_all = max(table.values()) if a.direction == "maximize" else min(table.values())
+    better = max if a.direction == "maximize" else min
+
+    print("impl,sampler,trial,median,q1,q3")
+    for name in a.samplers.split(","):
+        curves = np.empty((a.repeats, a.trials))
+        for rep in range(a.repeats):
+            if name == "tpe":
+                sampler = optuna.samplers.TPESampler(seed=rep)
+            elif name == "random":
+                sampler = optuna.samplers.RandomSampler(seed=rep)
+            elif name == "nsgaii":
+                sampler = optuna.samplers.NSGAIISampler(seed=rep, population_size=a.population)
+            else:
+                sys.exit(f"unknown sampler {name}")
+            study = optuna.create_study(direction=a.direction, sampler=sampler)
+
+            def objective(trial):
+                key = tuple(trial.suggest_categorical(n, list(range(c)))
+                            for n, c in zip(names, n_choices))
+                return table[key]
+
+            study.optimize(objective, n_trials=a.trials)
+            best = None
+            for t, tr in enumerate(study.trials):
+                best = tr.value if best is None else better(best, tr.value)
+                curves[rep, t] = best
+        for t in range(a.trials):
+            med, q1, q3 = quartiles(curves[:, t])
+            print(f"optuna,{name},{t + 1},{med:.6g},{q1:.6g},{q3:.6g}")
+        # trials needed to get within 1% of the table's optimum (median over repeats)
+        tol = 0.01 * abs(best_all)
+        need = []
+        for rep in range(a.repeats):
+            hit = np.nonzero(np.abs(curves[rep] - best_all) <= tol)[0]
+            need.append(hit[0] + 1 if hit.size else math.inf)
+        print(f"optuna {name}: median trials to within 1% of the optimum "
+              f"{np.median(need)} (reached in {sum(np.isfinite(need))}/{a.repeats} repeats)",
+              file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
