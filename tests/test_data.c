@@ -635,6 +635,57 @@ static void test_jsc_errors(void)
     CHECK_CONTAINS(load_fail(spec, QS_ERR_INPUT), "absent.h5: cannot open");
 }
 
+/* Every prefix of a valid file: an input error (or, for CSV, a valid shorter
+ * file), never a crash (the asan build checks memory too). */
+static void test_truncations(void)
+{
+    unsigned char vals[72], labs[12] = {0}, buf[256];
+    for (int i = 0; i < 72; i++)
+        vals[i] = (unsigned char)i;
+    unsigned dims[3] = {12, 2, 3}, ldims[1] = {12};
+    write_bytes(tpath("cut-lab"), buf, idx_bytes(buf, 0x08, 1, ldims, labs, 12), 0);
+    size_t n = idx_bytes(buf, 0x08, 3, dims, vals, 72);
+    char spec[2200];
+    int all_input = 1;
+    for (size_t len = 0; len < n; len++) {
+        write_bytes(tpath("cut.idx"), buf, len, len % 2);
+        snprintf(spec, sizeof spec, "idx:%s:%s", tpath("cut.idx"), tpath("cut-lab"));
+        qs_data_options o = opts();
+        qs_dataset ds;
+        qs_error err;
+        all_input &= qs_data_load(&ds, spec, &o, &err) == QS_ERR_INPUT && strstr(err.msg, "cut.idx");
+    }
+    CHECK(all_input);
+    const char *csv = "a,b,\"c\"\r\n1,2,x\r\n3,\"4\",y\r\n5,6,\"z\"\"\"\r\n";
+    int ok_or_input = 1;
+    for (size_t len = 0; len <= strlen(csv); len++) {
+        write_bytes(tpath("cut.csv"), csv, len, 0);
+        snprintf(spec, sizeof spec, "csv:%s", tpath("cut.csv"));
+        qs_data_options o = opts();
+        qs_dataset ds;
+        qs_error err;
+        qs_status st = qs_data_load(&ds, spec, &o, &err);
+        ok_or_input &= st == QS_OK || (st == QS_ERR_INPUT && strstr(err.msg, "cut.csv"));
+        qs_data_free(&ds);
+    }
+    CHECK(ok_or_input);
+    write_jsc(tpath("cut-src.h5"), "t_allpar_new", 40, NULL, -1, 1);
+    FILE *f = fopen(tpath("cut-src.h5"), "rb");
+    static unsigned char h5[1 << 16];
+    size_t h5n = fread(h5, 1, sizeof h5, f);
+    fclose(f);
+    all_input = 1;
+    for (size_t len = 0; len < h5n; len += 97) {
+        write_bytes(tpath("cut.h5"), h5, len, 0);
+        snprintf(spec, sizeof spec, "jsc:%s", tpath("cut.h5"));
+        qs_data_options o = opts();
+        qs_dataset ds;
+        qs_error err;
+        all_input &= qs_data_load(&ds, spec, &o, &err) == QS_ERR_INPUT && strstr(err.msg, "cut.h5");
+    }
+    CHECK(all_input);
+}
+
 static char logbuf[4096];
 static void capture_log(void *ctx, const char *msg)
 {
@@ -854,6 +905,7 @@ int main(void)
     RUN(test_idx_errors);
     RUN(test_jsc);
     RUN(test_jsc_errors);
+    RUN(test_truncations);
     RUN(test_fetch);
     RUN(test_fetch_failures);
     sh("rm -rf '%s'%s", tmpdir, "");
