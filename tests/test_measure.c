@@ -192,9 +192,11 @@ static void test_latency_noisy_and_stops(void)
     int64_t ns = 20000;
     o.rel_ci = 0.5;
     o.budget_s = 10;
+    o.min_time_s = 0.05; /* ... but not before min_time_s */
     last_log[0] = '\0';
     CHECK_INT(qs_latency_measure(spin, &ns, &o, &r, &err), QS_OK);
     CHECK_INT(r.noisy, 0);
+    CHECK(r.measure_s >= 0.05);
     CHECK(r.measure_s < 5);
     CHECK_STR(last_log, "");
     qs_latency_result_free(&r);
@@ -227,6 +229,15 @@ static void test_latency_bad_options(void)
     o.batch = 0;
     CHECK_INT(qs_latency_measure(spin, &ns, &o, &r, &err), QS_ERR_USAGE);
     CHECK_CONTAINS(err.msg, "batch");
+    qs_latency_options_default(&o);
+    o.min_samples = 10;
+    o.max_samples = 5;
+    CHECK_INT(qs_latency_measure(spin, &ns, &o, &r, &err), QS_ERR_USAGE);
+    CHECK_CONTAINS(err.msg, "min_samples");
+    qs_latency_options_default(&o);
+    o.min_time_s = -1;
+    CHECK_INT(qs_latency_measure(spin, &ns, &o, &r, &err), QS_ERR_USAGE);
+    CHECK_CONTAINS(err.msg, "min_time_s");
     qs_latency_options_default(&o);
     o.min_samples = 10;
     o.max_samples = 5;

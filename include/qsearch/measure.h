@@ -20,6 +20,7 @@ typedef struct {
     int warmup_runs;     /* ... and at least this many calls (default 10) */
     double budget_s;     /* measuring stops when this much time is spent (default 2 s) */
     double rel_ci;       /* ... or when the 95% CI of the median is within rel_ci of it (0.01) */
+    double min_time_s;   /* ... but not before this much measuring time (default 0.2 s) */
     int min_samples;     /* timing samples taken even past the budget (default 20, >= 1) */
     int max_samples;     /* capacity for samples; measuring stops there (default 100000) */
     double min_block_ns; /* a timed block lasts at least this long (default 10000 ns) */

@@ -35,6 +35,7 @@ void qs_latency_options_default(qs_latency_options *opt)
     opt->warmup_runs = 5;
     opt->budget_s = 2.0;
     opt->rel_ci = 0.01;
+    opt->min_time_s = 0.2;
     opt->min_samples = 20;
     opt->max_samples = 100000;
     opt->min_block_ns = 10000.0;
@@ -121,8 +122,9 @@ static qs_status check_options(const qs_latency_options *o, qs_error *err)
 {
     if (!(o->warmup_s >= 0) || o->warmup_runs < 0)
         return qs_error_set(err, QS_ERR_USAGE, "latency: warm-up must be >= 0");
-    if (!(o->budget_s >= 0) || !(o->rel_ci >= 0))
-        return qs_error_set(err, QS_ERR_USAGE, "latency: budget_s and rel_ci must be >= 0");
+    if (!(o->budget_s >= 0) || !(o->rel_ci >= 0) || !(o->min_time_s >= 0))
+        return qs_error_set(err, QS_ERR_USAGE,
+                            "latency: budget_s, min_time_s and rel_ci must be >= 0");
     if (o->min_samples < 1 || o->max_samples < o->min_samples)
         return qs_error_set(err, QS_ERR_USAGE,
                             "latency: need 1 <= min_samples (%d) <= max_samples (%d)",
@@ -262,13 +264,16 @@ qs_status qs_latency_measure(qs_latency_fn run, void *ctx, const qs_latency_opti
     int converged = 0;
     double med = 0, lo = 0, hi = 0, cov = 0, relw = INFINITY;
     int64_t start = now_ns(), budget = (int64_t)(o.budget_s * 1e9), end = start;
+    /* A CI from a few ms of samples misses slower drift (frequency, other load):
+     * the criterion may end measuring only after min_time_s (capped by the budget). */
+    int64_t min_time = (int64_t)(fmin(o.min_time_s, o.budget_s) * 1e9);
     while (n < cap) {
         int64_t a = now_ns();
         for (long long i = 0; i < k; i++)
             run(ctx);
         end = now_ns();
         samples[n++] = (double)(end - a) / (double)k;
-        if (n >= next_check) {
+        if (n >= next_check && end - start >= min_time) {
             relw = ci_rel_halfwidth(samples, scratch, n, &med, &lo, &hi, &cov);
             if (relw <= o.rel_ci) {
                 converged = 1;
