@@ -185,6 +185,21 @@ static void test_csv_gz_integer_labels(void)
         CHECK_INT(ds.test.y[i], ((long)(v + 0.5)) % 4);
     }
     qs_data_free(&ds);
+    /* Integral float labels (as pandas writes them) are class indices too; 2.5 is a string. */
+    write_file(tpath("f.csv"), "1,2.0\n2,0.0\n3,1.0\n4,2.0\n5,0\n");
+    snprintf(spec, sizeof spec, "csv:%s", tpath("f.csv"));
+    o.test_fraction = o.val_fraction = 0;
+    o.standardise = 0;
+    CHECK_INT(qs_data_load(&ds, spec, &o, &err), QS_OK);
+    CHECK_INT(ds.classes, 3);
+    for (size_t i = 0; i < ds.train.n; i++)
+        CHECK_INT(ds.train.y[i], (int)"x20120"[(int)ds.train.x[i]] - '0');
+    qs_data_free(&ds);
+    write_file(tpath("f.csv"), "1,2.5\n2,0\n");
+    CHECK_INT(qs_data_load(&ds, spec, &o, &err), QS_OK);
+    CHECK_INT(ds.classes, 2);
+    CHECK_STR(ds.class_names[1], "2.5");
+    qs_data_free(&ds);
 }
 
 static void test_csv_errors(void)

@@ -204,6 +204,18 @@ static int parse_int(const char *s, long *v)
     return *end == '\0' && errno == 0;
 }
 
+/* An integer label: integer syntax, or a float with an integral value ("3.0"). */
+static int parse_label_int(const char *s, long *v)
+{
+    double d;
+    if (parse_int(s, v))
+        return 1;
+    if (!parse_num(s, &d) || !(d >= -1e9 && d <= 1e9) || d != floor(d))
+        return 0;
+    *v = (long)d;
+    return 1;
+}
+
 typedef struct {
     char *pool;            /* label strings, NUL-separated */
     size_t len, cap;
@@ -251,10 +263,10 @@ static qs_status map_labels(qs_data_raw *raw, const labels *L, const char *path,
     int all_int = 1;
     long maxv = -1, v;
     for (size_t i = 0; i < L->n && all_int; i++)
-        all_int = parse_int(L->pool + L->off[i], &v);
+        all_int = parse_label_int(L->pool + L->off[i], &v);
     if (all_int) {
         for (size_t i = 0; i < L->n; i++) {
-            parse_int(L->pool + L->off[i], &v);
+            parse_label_int(L->pool + L->off[i], &v);
             if (v < 0 || v > QS_DATA_MAX_INT_LABEL)
                 return qs_error_set(err, QS_ERR_INPUT,
                                     "%s:%zu: label %ld out of range (integer labels are class indices 0..%d)",

@@ -283,16 +283,16 @@ static qs_status extract(const named_dataset *d, const char *deb, const char *ou
         pid_t p2 = p1 < 0 ? -1 : spawn(tar_argv, NULL, pfd[0], lf, lf, pfd[1]);
         close(pfd[0]);
         close(pfd[1]);
-        char why[256];
+        char why1[256], why2[256];
         if (p1 < 0 || p2 < 0)
             st = qs_error_set(err, QS_ERR_IO, "cannot start dpkg-deb/tar: %s", strerror(errno));
-        int ok1 = p1 < 0 || wait_ok(p1, "dpkg-deb --fsys-tarfile", why, sizeof why);
-        if (!st && !ok1)
-            st = run_failed(err, why, "", log);
-        int ok2 = p2 < 0 || wait_ok(p2, "tar -x", why, sizeof why);
-        if (!st && !ok2) {
-            snprintf(why + strlen(why), sizeof why - strlen(why), " extracting %s", members[0]);
-            st = run_failed(err, why, "", log);
+        int ok1 = p1 < 0 || wait_ok(p1, "dpkg-deb --fsys-tarfile", why1, sizeof why1);
+        int ok2 = p2 < 0 || wait_ok(p2, "tar -x", why2, sizeof why2);
+        if (!st && !ok2) { /* tar's complaint (member not found) says more than dpkg-deb's SIGPIPE */
+            snprintf(why2 + strlen(why2), sizeof why2 - strlen(why2), " extracting %s", members[0]);
+            st = run_failed(err, why2, "", log);
+        } else if (!st && !ok1) {
+            st = run_failed(err, why1, "", log);
         }
     }
     if (lf >= 0)

@@ -46,7 +46,10 @@ static qs_status read_exact(idx_file *f, void *buf, size_t len, size_t *got, qs_
         int r = gzread(f->gz, (char *)buf + *got, chunk);
         if (r < 0) {
             int zerr;
-            return qs_error_set(err, QS_ERR_INPUT, "%s: read failed: %s", f->path, gzerror(f->gz, &zerr));
+            const char *msg = gzerror(f->gz, &zerr);
+            if (zerr == Z_BUF_ERROR) /* gzip stream cut short: report it as the truncation it is */
+                break;
+            return qs_error_set(err, QS_ERR_INPUT, "%s: read failed: %s", f->path, msg);
         }
         if (r == 0)
             break;
