@@ -85,7 +85,7 @@ typedef struct {
     double user_s, sys_s;   /* the split, from getrusage (microsecond resolution) */
     int threads;
     double cpu_util;        /* cpu_s / (wall_s * threads); 1.0 = every allowed thread busy */
-    long long peak_rss_bytes; /* process peak resident set size so far (ru_maxrss) */
+    long long peak_rss_bytes; /* qs_usage_peak_rss_bytes() at the end of the region */
 } qs_usage;
 
 /* Starts a region that may use `threads` threads (>= 1; < 1 counts as 1). */
@@ -94,7 +94,13 @@ void qs_usage_begin(qs_usage_region *r, int threads);
 /* Ends the region begun with r and fills u. */
 qs_status qs_usage_end(const qs_usage_region *r, qs_usage *u, qs_error *err);
 
-/* Peak resident set size of this process in bytes (ru_maxrss x 1024), -1 if unknown. */
+/* Peak resident set size of this process in bytes since it started or since
+ * the last qs_usage_reset_peak_rss: VmHWM of /proc/self/status, else
+ * ru_maxrss x 1024 (not resettable); -1 if unknown. */
 long long qs_usage_peak_rss_bytes(void);
+
+/* Resets the peak RSS to the current RSS (writes "5" to /proc/self/clear_refs,
+ * Linux >= 4.0), for a per-trial peak; QS_ERR_UNSUPPORTED when not possible. */
+qs_status qs_usage_reset_peak_rss(qs_error *err);
 
 #endif

@@ -2,6 +2,8 @@
 #include "qsearch/measure.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -33,8 +35,45 @@ void qs_usage_begin(qs_usage_region *r, int threads)
     r->wall0_s = clock_s(CLOCK_MONOTONIC);
 }
 
+/* VmHWM of /proc/self/status in bytes, -1 when unavailable. */
+static long long proc_hwm_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            char *end;
+            long long v = strtoll(line + 6, &end, 10);
+            if (end != line + 6 && v >= 0)
+                kib = v;
+            break;
+        }
+    fclose(f);
+    return kib < 0 ? -1 : kib * 1024LL;
+}
+
+qs_status qs_usage_reset_peak_rss(qs_error *err)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return qs_error_set(err, QS_ERR_UNSUPPORTED, "/proc/self/clear_refs: %s",
+                            strerror(errno));
+    int bad = fputs("5", f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad || proc_hwm_bytes() < 0)
+        return qs_error_set(err, QS_ERR_UNSUPPORTED,
+                            "/proc/self/clear_refs: resetting the peak RSS is not supported");
+    return QS_OK;
+}
+
 long long qs_usage_peak_rss_bytes(void)
 {
+    long long hwm = proc_hwm_bytes();
+    if (hwm >= 0)
+        return hwm;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return -1;
