@@ -220,6 +220,41 @@ static void summarise(qs_latency_result *r, const double *sorted, size_t n,
     r->throughput_sps = r->median_ns > 0 ? o->batch * 1e9 / r->median_ns : 0.0;
 }
 
+/* Takes timing samples of k calls each into samples[] until the CI
+ * criterion (after min_samples and min_time_s), the budget (after
+ * min_samples) or max_samples ends it. Returns the number of samples. */
+static size_t sample_loop(qs_latency_fn run, void *ctx, const qs_latency_options *o,
+                          long long k, double *samples, double *scratch, int *converged,
+                          double *seconds)
+{
+    size_t n = 0, cap = (size_t)o->max_samples, next_check = (size_t)o->min_samples;
+    double med, lo, hi, cov;
+    int64_t start = now_ns(), budget = (int64_t)(o->budget_s * 1e9), end = start;
+    /* A CI from a few ms of samples misses slower drift (frequency, other load):
+     * the criterion may end measuring only after min_time_s (capped by the budget). */
+    int64_t min_time = (int64_t)(fmin(o->min_time_s, o->budget_s) * 1e9);
+    *converged = 0;
+    while (n < cap) {
+        /* The timed region: two clock reads around k calls, a store; nothing else. */
+        int64_t a = now_ns();
+        for (long long i = 0; i < k; i++)
+            run(ctx);
+        end = now_ns();
+        samples[n++] = (double)(end - a) / (double)k;
+        if (n >= next_check && end - start >= min_time) {
+            if (ci_rel_halfwidth(samples, scratch, n, &med, &lo, &hi, &cov) <= o->rel_ci) {
+                *converged = 1;
+                break;
+            }
+            next_check = n + (n / 10 > 0 ? n / 10 : 1); /* geometric: O(n log n) sorting in all */
+        }
+        if (end - start >= budget && n >= (size_t)o->min_samples)
+            break;
+    }
+    *seconds = (double)(end - start) / 1e9;
+    return n;
+}
+
 qs_status qs_latency_measure(qs_latency_fn run, void *ctx, const qs_latency_options *opt,
                              qs_latency_result *res, qs_error *err)
 {
@@ -259,35 +294,14 @@ qs_status qs_latency_measure(qs_latency_fn run, void *ctx, const qs_latency_opti
     long long k;
     res->warmup_calls = warm_and_calibrate(run, ctx, &o, &k);
 
-    /* The timed region: two clock reads around k calls, a store; nothing else. */
-    size_t n = 0, next_check = (size_t)o.min_samples;
     int converged = 0;
-    double med = 0, lo = 0, hi = 0, cov = 0, relw = INFINITY;
-    int64_t start = now_ns(), budget = (int64_t)(o.budget_s * 1e9), end = start;
-    /* A CI from a few ms of samples misses slower drift (frequency, other load):
-     * the criterion may end measuring only after min_time_s (capped by the budget). */
-    int64_t min_time = (int64_t)(fmin(o.min_time_s, o.budget_s) * 1e9);
-    while (n < cap) {
-        int64_t a = now_ns();
-        for (long long i = 0; i < k; i++)
-            run(ctx);
-        end = now_ns();
-        samples[n++] = (double)(end - a) / (double)k;
-        if (n >= next_check && end - start >= min_time) {
-            relw = ci_rel_halfwidth(samples, scratch, n, &med, &lo, &hi, &cov);
-            if (relw <= o.rel_ci) {
-                converged = 1;
-                break;
-            }
-            next_check = n + (n / 10 > 0 ? n / 10 : 1); /* geometric: O(n log n) sorting in all */
-        }
-        if (end - start >= budget && n >= (size_t)o.min_samples)
-            break;
-    }
+    double seconds = 0;
+    size_t n = sample_loop(run, ctx, &o, k, samples, scratch, &converged, &seconds);
     if (o.pin_cpu >= 0)
         sched_setaffinity(0, sizeof saved, &saved);
 
-    relw = ci_rel_halfwidth(samples, scratch, n, &med, &lo, &hi, &cov);
+    double med, lo, hi, cov;
+    double relw = ci_rel_halfwidth(samples, scratch, n, &med, &lo, &hi, &cov);
     res->median_ns = med;
     res->ci95_lo_ns = lo;
     res->ci95_hi_ns = hi;
@@ -296,7 +310,7 @@ qs_status qs_latency_measure(qs_latency_fn run, void *ctx, const qs_latency_opti
     res->runs = (int)n;
     res->block = (int)k;
     res->calls = (long long)n * k;
-    res->measure_s = (double)(end - start) / 1e9;
+    res->measure_s = seconds;
     res->noisy = !converged && relw > o.rel_ci;
     res->sample_ns = samples;
     free(scratch);
