@@ -1,118 +1,19 @@
-/* Study store: create/open/reopen, metadata, claim/finish/list, duplicate and
- * space-mismatch refusal, bad files, samples, curves, stale recovery, and
- * concurrency/crash safety with forked workers killed by SIGKILL. */
-#include <dirent.h>
-#include <errno.h>
+/* Study store, one process: create/open/reopen, metadata, claim/finish/list,
+ * batches, duplicate and space-mismatch refusal, bad files, samples, curves,
+ * re-entrant callbacks, release and the stale rules. Concurrency and kill -9
+ * are in test_study_kill.c. */
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "qsearch/rng.h"
 #include "qsearch/study.h"
-
-static char tmpdir[512];
-
-static void path_in(char *out, size_t cap, const char *name)
-{
-    snprintf(out, cap, "%s/%s", tmpdir, name);
-}
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-/* Runs SQL directly on a file (to build foreign or damaged databases). */
-static void raw_sql(const char *path, const char *sql)
-{
-    sqlite3 *db = NULL;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "raw_sql: %s\n", msg ? msg : "?");
-    CHECK_INT(rc, SQLITE_OK);
-    sqlite3_free(msg);
-    sqlite3_close(db);
-}
-
-static qs_study *open_ok(const char *path)
-{
-    qs_error err;
-    qs_error_clear(&err);
-    qs_study *s = NULL;
-    qs_status st = qs_study_open(path, &s, &err);
-    if (st != QS_OK)
-        fprintf(stderr, "open %s: %s\n", path, err.msg);
-    CHECK_INT(st, QS_OK);
-    return s;
-}
-
-static void choices_of(uint64_t k, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "[%u, %u, %u]", (unsigned)(k % 4), (unsigned)(k / 4 % 5),
-             (unsigned)(k / 20));
-}
-
-/* A stand-in for the space's canonical hash: distinct per k, top bit often set. */
-static uint64_t hash_of(uint64_t k) { return (k + 1) * 0x9E3779B97F4A7C15ull; }
-
-static qs_trial_result result_complete(double v)
-{
-    static char values[64];
-    snprintf(values, sizeof values, "[%.17g]", v);
-    qs_trial_result r = {.state = QS_TRIAL_COMPLETE, .values_json = values,
-                         .metrics_json = "{\"accuracy\": 0.5}", .duration_s = -1};
-    return r;
-}
-
-/* ---- collecting trials ---- */
-
-typedef struct {
-    int n;
-    int64_t number[4096];
-    uint64_t hash[4096];
-    qs_trial_state state[4096];
-    int stale[4096];
-} trial_list;
-
-static int collect(void *ctx, const qs_trial_record *t)
-{
-    trial_list *l = ctx;
-    if (l->n < 4096) {
-        l->number[l->n] = t->number;
-        l->hash[l->n] = t->config_hash;
-        l->state[l->n] = t->state;
-        l->stale[l->n] = t->stale;
-        l->n++;
-    }
-    return 0;
-}
-
-static void list_trials(qs_study *s, trial_list *l)
-{
-    qs_error err;
-    l->n = 0;
-    CHECK_INT(qs_study_trials(s, collect, l, &err), QS_OK);
-}
-
-/* ---- tests ---- */
+#include "study_util.h"
 
 static void test_create_reopen(void)
 {
@@ -225,27 +126,6 @@ static void test_meta_roundtrip(void)
     CHECK_STR(m.keys[1], "created_at");
     CHECK_STR(m.keys[2], "model");
     qs_study_close(s);
-}
-
-typedef struct {
-    int n;
-    qs_trial_record rec[8];
-    char choices[8][64], values[8][64], metrics[8][64], error[8][64], host[8][64];
-} full_list;
-
-static int collect_full(void *ctx, const qs_trial_record *t)
-{
-    full_list *l = ctx;
-    if (l->n >= 8)
-        return 1;
-    int i = l->n++;
-    l->rec[i] = *t;
-    snprintf(l->choices[i], 64, "%s", t->choices_json ? t->choices_json : "NULL");
-    snprintf(l->values[i], 64, "%s", t->values_json ? t->values_json : "NULL");
-    snprintf(l->metrics[i], 64, "%s", t->metrics_json ? t->metrics_json : "NULL");
-    snprintf(l->error[i], 64, "%s", t->error ? t->error : "NULL");
-    snprintf(l->host[i], 64, "%s", t->host ? t->host : "NULL");
-    return 0;
 }
 
 static void test_claim_finish_list(void)
@@ -369,6 +249,43 @@ static void test_duplicate_refused(void)
     qs_study_counts c;
     CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
     CHECK_INT(c.total, 2);
+    qs_study_close(s);
+}
+
+static void test_batches(void)
+{
+    char path[600];
+    path_in(path, sizeof path, "batch.db");
+    qs_study *s = open_ok(path);
+    if (!s)
+        return;
+    qs_error err;
+    uint64_t h[4] = {hash_of(0), hash_of(1), hash_of(0), hash_of(2)};
+    const char *c[4] = {"[0]", "[1]", "[0]", "[2]"};
+    int64_t num[4];
+    int claimed[4];
+    CHECK_INT(qs_study_claim_many(s, 4, h, c, 3, num, claimed, &err), QS_OK);
+    CHECK_INT(claimed[0] + claimed[1] + claimed[2] + claimed[3], 3);
+    CHECK_INT(claimed[2], 0); /* the same configuration twice in one batch */
+    CHECK_INT(num[2], num[0]);
+    CHECK_INT(num[3], 2);
+    /* A bad entry rolls the whole batch back. */
+    uint64_t h2[2] = {hash_of(7), hash_of(8)};
+    const char *c2[2] = {"[7]", "{}"};
+    CHECK_INT(qs_study_claim_many(s, 2, h2, c2, 0, num, claimed, &err), QS_ERR_USAGE);
+    CHECK_INT(claimed[0], 0);
+    qs_trial_result r[3] = {result_complete(1), result_complete(2), result_complete(3)};
+    int64_t fin[3] = {0, 1, 7};
+    CHECK_INT(qs_study_finish_many(s, 3, fin, r, &err), QS_ERR_USAGE);
+    CHECK_CONTAINS(err.msg, "no trial 7");
+    qs_study_counts cnt;
+    CHECK_INT(qs_study_count(s, &cnt, &err), QS_OK);
+    CHECK_INT(cnt.running, 3); /* all or nothing */
+    CHECK_INT(cnt.total, 3);
+    fin[2] = 2;
+    CHECK_INT(qs_study_finish_many(s, 3, fin, r, &err), QS_OK);
+    CHECK_INT(qs_study_count(s, &cnt, &err), QS_OK);
+    CHECK_INT(cnt.complete, 3);
     qs_study_close(s);
 }
 
@@ -672,338 +589,15 @@ static void test_release_and_stale_rules(void)
     qs_study_close(s);
 }
 
-/* ---- threads sharing one handle ---- */
-
-typedef struct {
-    qs_study *s;
-    int start, n, claimed, errors;
-} thread_job;
-
-static void *thread_worker(void *arg)
-{
-    thread_job *j = arg;
-    for (int i = 0; i < j->n; i++) {
-        uint64_t k = (uint64_t)((j->start + i) % j->n);
-        char choices[64];
-        choices_of(k, choices, sizeof choices);
-        qs_error err;
-        int64_t number;
-        int claimed;
-        if (qs_study_claim(j->s, hash_of(k), choices, j->start, &number, &claimed, &err) != QS_OK) {
-            j->errors++;
-            continue;
-        }
-        if (!claimed)
-            continue;
-        j->claimed++;
-        qs_trial_result r = {.state = QS_TRIAL_COMPLETE, .values_json = "[1]", .duration_s = -1};
-        if (qs_study_finish(j->s, number, &r, &err) != QS_OK)
-            j->errors++;
-    }
-    return NULL;
-}
-
-static void test_threads_share_handle(void)
-{
-    char path[600];
-    path_in(path, sizeof path, "threads.db");
-    qs_study *s = open_ok(path);
-    if (!s)
-        return;
-    enum { N = 120 };
-    thread_job jobs[2] = {{s, 0, N, 0, 0}, {s, N / 2, N, 0, 0}};
-    pthread_t th[2];
-    for (int i = 0; i < 2; i++)
-        pthread_create(&th[i], NULL, thread_worker, &jobs[i]);
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
-    CHECK_INT(jobs[0].errors + jobs[1].errors, 0);
-    CHECK_INT(jobs[0].claimed + jobs[1].claimed, N);
-    qs_study_counts c;
-    qs_error err;
-    CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
-    CHECK_INT(c.complete, N);
-    CHECK_INT(c.total, N);
-    qs_study_close(s);
-}
-
-/* ---- processes ---- */
-
-/* Child: claims configurations k = start, start+step, ... (mod n) and finishes each
- * it wins, reporting each finished hash on fd (8 bytes) after finish returns.
- * Exits with 0 on success. Never returns. */
-static void child_worker(const char *path, int n, int start, int step, int fd, int stop_after,
-                         long eval_ns)
-{
-    qs_error err;
-    qs_study *s = NULL;
-    if (qs_study_open(path, &s, &err) != QS_OK) {
-        fprintf(stderr, "child %d: %s\n", (int)getpid(), err.msg);
-        _exit(3);
-    }
-    const uint64_t ready = 0; /* no configuration hashes to 0 */
-    if (stop_after < 0 && write(fd, &ready, sizeof ready) != (ssize_t)sizeof ready)
-        _exit(5);
-    int done_count = 0;
-    for (int i = 0; i < n; i++) {
-        uint64_t k = (uint64_t)((start + (int64_t)i * step) % n);
-        char choices[64];
-        choices_of(k, choices, sizeof choices);
-        int64_t number;
-        int claimed;
-        if (qs_study_claim(s, hash_of(k), choices, 0, &number, &claimed, &err) != QS_OK) {
-            fprintf(stderr, "child %d: %s\n", (int)getpid(), err.msg);
-            _exit(4);
-        }
-        if (!claimed)
-            continue;
-        if (stop_after >= 0 && done_count == stop_after) {
-            /* Between claim and finish: tell the parent which trial, then wait to die. */
-            int64_t msg = number;
-            if (write(fd, &msg, sizeof msg) != (ssize_t)sizeof msg)
-                _exit(5);
-            for (;;)
-                pause();
-        }
-        if (eval_ns > 0) { /* stands in for evaluating the configuration */
-            struct timespec ts = {0, eval_ns};
-            nanosleep(&ts, NULL);
-        }
-        qs_trial_result r = result_complete((double)k);
-        if (qs_study_finish(s, number, &r, &err) != QS_OK) {
-            fprintf(stderr, "child %d: %s\n", (int)getpid(), err.msg);
-            _exit(6);
-        }
-        done_count++;
-        uint64_t h = hash_of(k);
-        if (stop_after < 0 && write(fd, &h, sizeof h) != (ssize_t)sizeof h)
-            _exit(5);
-    }
-    qs_study_close(s);
-    _exit(0);
-}
-
-static pid_t spawn(const char *path, int n, int start, int step, int fd_w, int fd_r, int stop,
-                   long eval_ns)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd_r);
-        child_worker(path, n, start, step, fd_w, stop, eval_ns);
-    }
-    return pid;
-}
-
-/* Checks the final state: every configuration 0..n-1 has exactly one non-stale trial,
- * complete (when want_all) with the value it was given. */
-static void check_all_complete_once(const char *path, int n)
-{
-    qs_study *s = open_ok(path);
-    if (!s)
-        return;
-    static trial_list l;
-    list_trials(s, &l);
-    int *seen = calloc((size_t)n, sizeof *seen);
-    int bad = 0;
-    for (int i = 0; i < l.n; i++) {
-        if (l.number[i] != i)
-            bad++; /* numbers are dense and ordered */
-        if (l.stale[i])
-            continue;
-        int k = -1;
-        for (int j = 0; j < n; j++)
-            if (hash_of((uint64_t)j) == l.hash[i])
-                k = j;
-        if (k < 0 || l.state[i] != QS_TRIAL_COMPLETE)
-            bad++;
-        else
-            seen[k]++;
-    }
-    for (int k = 0; k < n; k++)
-        if (seen[k] != 1)
-            bad++;
-    CHECK_INT(bad, 0);
-    free(seen);
-    qs_study_close(s);
-}
-
-static void test_two_processes_claim(void)
-{
-    char path[600];
-    path_in(path, sizeof path, "procs.db");
-    qs_study *s = open_ok(path); /* create first, as the driver would */
-    qs_study_close(s);
-    enum { N = 300 };
-    int fds[2];
-    CHECK_INT(pipe(fds), 0);
-    /* Three workers walk the same configurations in different orders. */
-    pid_t p[3] = {spawn(path, N, 0, 1, fds[1], fds[0], -1, 0),
-                  spawn(path, N, N / 2, 1, fds[1], fds[0], -1, 0),
-                  spawn(path, N, N - 1, N - 1, fds[1], fds[0], -1, 0)};
-    close(fds[1]);
-    int reported = 0;
-    uint64_t h;
-    while (read(fds[0], &h, sizeof h) == (ssize_t)sizeof h)
-        reported += h != 0;
-    close(fds[0]);
-    for (int i = 0; i < 3; i++) {
-        int status = -1;
-        waitpid(p[i], &status, 0);
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    }
-    CHECK_INT(reported, N);
-    check_all_complete_once(path, N);
-}
-
-static void test_kill_between_claim_and_finish(void)
-{
-    char path[600];
-    path_in(path, sizeof path, "kill1.db");
-    int fds[2];
-    CHECK_INT(pipe(fds), 0);
-    pid_t pid = spawn(path, 20, 0, 1, fds[1], fds[0], 5, 0);
-    close(fds[1]);
-    int64_t running = -1;
-    CHECK_INT(read(fds[0], &running, sizeof running), (ssize_t)sizeof running);
-    close(fds[0]);
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    CHECK(WIFSIGNALED(status));
-    CHECK_INT(running, 5);
-
-    qs_study *s = open_ok(path);
-    if (!s)
-        return;
-    qs_error err;
-    qs_study_counts c;
-    CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
-    CHECK_INT(c.complete, 5);
-    CHECK_INT(c.running, 0);
-    CHECK_INT(c.stale, 1);
-    full_list l = {.n = 0};
-    int found;
-    CHECK_INT(qs_study_trial(s, running, collect_full, &l, &found, &err), QS_OK);
-    CHECK_INT(l.rec[0].state, QS_TRIAL_FAILED);
-    CHECK_INT(l.rec[0].stale, 1);
-    CHECK_CONTAINS(l.error[0], "is gone");
-    /* Its configuration (k = 5) is claimable again; finished ones are not. */
-    int64_t number;
-    int claimed;
-    char choices[64];
-    choices_of(5, choices, sizeof choices);
-    CHECK_INT(qs_study_claim(s, hash_of(5), choices, 0, &number, &claimed, &err), QS_OK);
-    CHECK_INT(claimed, 1);
-    CHECK_INT(number, 6);
-    choices_of(4, choices, sizeof choices);
-    CHECK_INT(qs_study_claim(s, hash_of(4), choices, 0, &number, &claimed, &err), QS_OK);
-    CHECK_INT(claimed, 0);
-    qs_study_close(s);
-}
-
-/* Kills a worker at random moments (between and inside claims and finishes),
- * several times, then finishes the rest: every trial the worker reported as
- * finished is there exactly once, and every configuration ends complete once. */
-static void test_kill_at_random_moments(void)
-{
-    char path[600];
-    path_in(path, sizeof path, "kill2.db");
-    enum { N = 1000, ROUNDS = 8 };
-    qs_rng rng;
-    qs_rng_seed(&rng, 2024);
-    static uint64_t reported[N * ROUNDS];
-    int n_reported = 0, killed = 0;
-    for (int round = 0; round < ROUNDS; round++) {
-        int fds[2];
-        CHECK_INT(pipe(fds), 0);
-        /* Odd rounds spend most of a trial "evaluating" (kills land between claim and
-         * finish); even rounds only talk to SQLite (kills land inside commits). */
-        pid_t pid = spawn(path, N, 0, 1, fds[1], fds[0], -1, round % 2 ? 150000 : 0);
-        close(fds[1]);
-        uint64_t h = 1;
-        CHECK_INT(read(fds[0], &h, sizeof h), (ssize_t)sizeof h); /* the worker is ready */
-        CHECK(h == 0);
-        struct timespec ts = {0, (long)(300000 + qs_rng_below(&rng, 5000000))};
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        int status;
-        waitpid(pid, &status, 0);
-        killed += WIFSIGNALED(status);
-        while (n_reported < N * ROUNDS && read(fds[0], &h, sizeof h) == (ssize_t)sizeof h)
-            reported[n_reported++] = h;
-        close(fds[0]);
-    }
-    CHECK(killed >= ROUNDS / 2); /* most rounds must really interrupt the worker */
-
-    qs_study *s = open_ok(path);
-    if (!s)
-        return;
-    static trial_list l;
-    list_trials(s, &l);
-    int bad = 0;
-    for (int i = 0; i < n_reported; i++) {
-        int copies = 0;
-        for (int j = 0; j < l.n; j++)
-            copies += l.hash[j] == reported[i] && l.state[j] == QS_TRIAL_COMPLETE;
-        bad += copies != 1;
-    }
-    CHECK_INT(bad, 0);
-    qs_study_counts c;
-    qs_error err;
-    CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
-    CHECK_INT(c.running, 0);
-    CHECK(c.complete >= n_reported);
-    qs_study_close(s);
-
-    /* One more worker finishes the remaining configurations. */
-    int fds[2];
-    CHECK_INT(pipe(fds), 0);
-    pid_t pid = spawn(path, N, 0, 1, fds[1], fds[0], -1, 0);
-    close(fds[1]);
-    uint64_t h;
-    while (read(fds[0], &h, sizeof h) == (ssize_t)sizeof h)
-        ;
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    check_all_complete_once(path, N);
-    fprintf(stderr,
-            "       (%d kills; %d trials reported finished before them, %lld complete, "
-            "%lld stale)\n",
-            killed, n_reported, (long long)c.complete, (long long)c.stale);
-}
-
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
 int main(void)
 {
-    const char *base = getenv("QS_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/qs-study-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (make_tmpdir("study") != 0)
         return 1;
-    }
     RUN(test_create_reopen);
     RUN(test_meta_roundtrip);
     RUN(test_claim_finish_list);
     RUN(test_duplicate_refused);
+    RUN(test_batches);
     RUN(test_finish_errors);
     RUN(test_space_mismatch);
     RUN(test_bad_files);
@@ -1011,10 +605,6 @@ int main(void)
     RUN(test_curves);
     RUN(test_reentrant_callback_refused);
     RUN(test_release_and_stale_rules);
-    RUN(test_threads_share_handle);
-    RUN(test_two_processes_claim);
-    RUN(test_kill_between_claim_and_finish);
-    RUN(test_kill_at_random_moments);
     remove_tmpdir();
     return qs_test_summary();
 }

@@ -123,12 +123,22 @@ qs_status qs_study_meta_list(qs_study *s, qs_study_meta_fn fn, void *ctx, qs_err
 qs_status qs_study_claim(qs_study *s, uint64_t config_hash, const char *choices_json, int worker,
                          int64_t *number, int *claimed, qs_error *err);
 
+/* Claims n configurations in one transaction (cheaper per trial; all or nothing):
+ * as qs_study_claim for each i, results in number[n] and claimed[n]. */
+qs_status qs_study_claim_many(qs_study *s, size_t n, const uint64_t *config_hash,
+                              const char *const *choices_json, int worker, int64_t *number,
+                              int *claimed, qs_error *err);
+
 /* Records that a running trial is alive (updates heartbeat_at). */
 qs_status qs_study_heartbeat(qs_study *s, int64_t number, qs_error *err);
 
 /* Stores the result of a running trial and commits at once. QS_ERR_USAGE if the
  * trial is not running (finished already, or marked stale). */
 qs_status qs_study_finish(qs_study *s, int64_t number, const qs_trial_result *r, qs_error *err);
+
+/* Finishes n trials in one transaction (all or nothing; committed on return). */
+qs_status qs_study_finish_many(qs_study *s, size_t n, const int64_t *number,
+                               const qs_trial_result *r, qs_error *err);
 
 /* Gives a running trial up (e.g. on interrupt): marks it failed + stale with reason,
  * so its configuration can be claimed again. */

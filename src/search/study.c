@@ -1,38 +1,24 @@
-/* Study store on SQLite: schema, open/validate, metadata, trial claim/finish,
- * stale-worker recovery, samples and curves. The rules are in docs/study.md. */
+/* Study store on SQLite: schema, open/validate, metadata, trial claim/finish and
+ * listing. Stale-worker recovery is in study_stale.c, samples and curves in
+ * study_data.c. The rules are in docs/study.md. */
 #include "qsearch/study.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "qsearch/log.h"
+#include "search/study_internal.h"
 
 #ifndef QS_VERSION
 #define QS_VERSION "unknown"
 #endif
-
-/* Cached prepared statements, one per query; every query binds its parameters. */
-enum {
-    Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-    Q_META_SET, Q_META_GET, Q_META_LIST,
-    Q_CLAIM_FIND, Q_CLAIM_NEXT, Q_CLAIM_INSERT,
-    Q_FINISH, Q_STATE_OF, Q_HEARTBEAT, Q_RELEASE,
-    Q_RUNNING, Q_MARK_STALE,
-    Q_TRIALS, Q_TRIAL_ONE, Q_COUNT,
-    Q_SAMPLES_PUT, Q_SAMPLES_GET,
-    Q_CURVE_DEL, Q_CURVE_PUT, Q_CURVES,
-    Q_N
-};
 
 #define TRIAL_COLS                                                                    \
     "number, config_hash, choices, state, stale, objectives, metrics, constraint_values, " \
@@ -121,18 +107,10 @@ static const char schema_sql[] =
     "  best REAL,\n"
     "  PRIMARY KEY (sampler, repeat, trial_index));\n";
 
-struct qs_study {
-    sqlite3 *db;
-    char *path;
-    int readonly;
-    pthread_mutex_t mu;
-    sqlite3_stmt *q[Q_N];
-    int64_t pid, pid_start; /* this process; pid_start from /proc, -1 if unknown */
-    char host[256];
-};
-
 /* Set while a callback runs, so a re-entrant call fails instead of deadlocking. */
 static _Thread_local const qs_study *tl_in_callback;
+
+void qs_study_i_callback(const qs_study *s) { tl_in_callback = s; }
 
 static const char *const state_names[] = {
     [QS_TRIAL_RUNNING] = "running",
@@ -170,7 +148,7 @@ void qs_study_options_default(qs_study_options *opt)
 
 const char *qs_study_path(const qs_study *s) { return s->path; }
 
-static double now_s(void)
+double qs_study_i_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -194,7 +172,7 @@ static qs_status status_of(int rc)
 }
 
 /* Turns the connection's last error into err: "FILE: OP: sqlite message". */
-static qs_status db_fail(qs_study *s, int rc, const char *op, qs_error *err)
+qs_status qs_study_i_fail(qs_study *s, int rc, const char *op, qs_error *err)
 {
     const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     qs_status st = status_of(rc);
@@ -206,41 +184,41 @@ static qs_status db_fail(qs_study *s, int rc, const char *op, qs_error *err)
     return qs_error_set(err, st, "%s: %s: %s", s->path, op, msg);
 }
 
-static qs_status prep(qs_study *s, int id, sqlite3_stmt **out, qs_error *err)
+qs_status qs_study_i_prep(qs_study *s, int id, sqlite3_stmt **out, qs_error *err)
 {
     if (!s->q[id]) {
         int rc = sqlite3_prepare_v3(s->db, query_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                     &s->q[id], NULL);
         if (rc != SQLITE_OK)
-            return db_fail(s, rc, "preparing a query", err);
+            return qs_study_i_fail(s, rc, "preparing a query", err);
     }
     *out = s->q[id];
     return QS_OK;
 }
 
-static void done(sqlite3_stmt *st)
+void qs_study_i_done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 }
 
 /* Runs a statement that returns no rows; resets it. */
-static qs_status run_done(qs_study *s, sqlite3_stmt *st, const char *op, qs_error *err)
+qs_status qs_study_i_run_done(qs_study *s, sqlite3_stmt *st, const char *op, qs_error *err)
 {
     int rc = sqlite3_step(st);
-    qs_status res = rc == SQLITE_DONE ? QS_OK : db_fail(s, rc, op, err);
-    done(st);
+    qs_status res = rc == SQLITE_DONE ? QS_OK : qs_study_i_fail(s, rc, op, err);
+    qs_study_i_done(st);
     return res;
 }
 
 static qs_status exec_q(qs_study *s, int id, const char *op, qs_error *err)
 {
     sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, id, &st, err));
-    return run_done(s, st, op, err);
+    QS_TRY(qs_study_i_prep(s, id, &st, err));
+    return qs_study_i_run_done(s, st, op, err);
 }
 
-static qs_status begin(qs_study *s, const char *op, qs_error *err)
+qs_status qs_study_i_begin(qs_study *s, const char *op, qs_error *err)
 {
     return exec_q(s, Q_BEGIN, op, err);
 }
@@ -254,34 +232,13 @@ static qs_status commit(qs_study *s, const char *op, qs_error *err)
 }
 
 /* Ends a transaction: commits when res is QS_OK, else rolls back and returns res. */
-static qs_status finish_tx(qs_study *s, qs_status res, const char *op, qs_error *err)
+qs_status qs_study_i_finish_tx(qs_study *s, qs_status res, const char *op, qs_error *err)
 {
     if (res == QS_OK)
         return commit(s, op, err);
     if (!sqlite3_get_autocommit(s->db))
         exec_q(s, Q_ROLLBACK, op, NULL);
     return res;
-}
-
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_real_or_null(sqlite3_stmt *st, int i, double v)
-{
-    if (isnan(v))
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_double(st, i, v);
-}
-
-static double column_real_or_nan(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
 static int64_t hash_to_i64(uint64_t h)
@@ -299,7 +256,7 @@ static uint64_t i64_to_hash(int64_t v)
 }
 
 /* Locks the handle; refuses a call made from inside one of its own callbacks. */
-static qs_status lock(qs_study *s, qs_error *err)
+qs_status qs_study_i_lock(qs_study *s, qs_error *err)
 {
     if (!s)
         return qs_error_set(err, QS_ERR_USAGE, "study: NULL handle");
@@ -311,67 +268,7 @@ static qs_status lock(qs_study *s, qs_error *err)
     return QS_OK;
 }
 
-static void unlock(qs_study *s) { pthread_mutex_unlock(&s->mu); }
-
-/* ---- worker liveness ---------------------------------------------------- */
-
-/* Reads state and start time (clock ticks after boot) of pid from /proc.
- * Returns 0 on success, -1 if /proc has no such entry or is unavailable. */
-static int proc_stat(int64_t pid, char *state, int64_t *start)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* The command name is in parentheses and may contain spaces: parse after the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ')
-        return -1;
-    p += 2;
-    *state = *p;
-    /* Fields after ')' start at field 3 (state); starttime is field 22. */
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (!p)
-            return -1;
-        p++;
-    }
-    char *end;
-    long long v = strtoll(p, &end, 10);
-    if (end == p)
-        return -1;
-    *start = v;
-    return 0;
-}
-
-static int64_t proc_start_time(int64_t pid)
-{
-    char state;
-    int64_t start;
-    return proc_stat(pid, &state, &start) == 0 ? start : -1;
-}
-
-/* Whether the local process pid (started at pid_start, -1 if unknown) still runs. */
-static int local_worker_alive(int64_t pid, int64_t pid_start)
-{
-    if (pid <= 0 || (int64_t)(pid_t)pid != pid)
-        return 0;
-    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-        return 0;
-    char state;
-    int64_t start;
-    if (proc_stat(pid, &state, &start) == 0) {
-        if (state == 'Z' || state == 'X')
-            return 0; /* killed, not yet reaped */
-        if (pid_start >= 0 && start != pid_start)
-            return 0; /* the pid now belongs to another process */
-    }
-    return 1;
-}
+void qs_study_i_unlock(qs_study *s) { pthread_mutex_unlock(&s->mu); }
 
 /* ---- open / schema ------------------------------------------------------ */
 
@@ -380,13 +277,13 @@ static qs_status pragma_int(qs_study *s, const char *sql, int64_t *out, qs_error
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return db_fail(s, rc, "reading the file header", err);
+        return qs_study_i_fail(s, rc, "reading the file header", err);
     rc = sqlite3_step(st);
     qs_status res = QS_OK;
     if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
     else
-        res = db_fail(s, rc, "reading the file header", err);
+        res = qs_study_i_fail(s, rc, "reading the file header", err);
     sqlite3_finalize(st);
     return res;
 }
@@ -431,21 +328,30 @@ static qs_status create_schema(qs_study *s, qs_error *err)
              QS_STUDY_APPLICATION_ID, QS_STUDY_SCHEMA_VERSION);
     rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return db_fail(s, rc, "writing the schema version", err);
+        return qs_study_i_fail(s, rc, "writing the schema version", err);
     char created[32], version[16];
-    snprintf(created, sizeof created, "%.3f", now_s());
+    snprintf(created, sizeof created, "%.3f", qs_study_i_now());
     snprintf(version, sizeof version, "%d", QS_STUDY_SCHEMA_VERSION);
     const char *kv[][2] = {
         {"schema_version", version}, {"created_at", created}, {"qsearch_version", QS_VERSION}};
     sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_META_SET, &st, err));
+    QS_TRY(qs_study_i_prep(s, Q_META_SET, &st, err));
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         sqlite3_bind_text(st, 1, kv[i][0], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, kv[i][1], -1, SQLITE_TRANSIENT);
-        QS_TRY(run_done(s, st, "writing metadata", err));
+        QS_TRY(qs_study_i_run_done(s, st, "writing metadata", err));
     }
     return QS_OK;
 }
+
+/* A checkpoint copies the WAL into the database and syncs it; with random config
+ * hashes each one touches many index pages, so checkpoint every ~40 MB rather
+ * than SQLite's 4 MB (twice the claim+finish rate at 64,000 trials). */
+#ifndef QS_STUDY_WAL_CHECKPOINT_PAGES
+#define QS_STUDY_WAL_CHECKPOINT_PAGES "10000"
+#endif
+#define SETUP_PRAGMAS \
+    "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = " QS_STUDY_WAL_CHECKPOINT_PAGES
 
 /* Validates the file, switches to WAL and creates the schema if it is new. The
  * file is classified before anything is written, so a foreign database is never
@@ -462,10 +368,10 @@ static qs_status setup(qs_study *s, const qs_study_options *opt, qs_error *err)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return db_fail(s, rc, "switching to WAL mode", err);
+        return qs_study_i_fail(s, rc, "switching to WAL mode", err);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        qs_status res = db_fail(s, rc, "switching to WAL mode", err);
+        qs_status res = qs_study_i_fail(s, rc, "switching to WAL mode", err);
         sqlite3_finalize(st);
         return res;
     }
@@ -474,18 +380,18 @@ static qs_status setup(qs_study *s, const qs_study_options *opt, qs_error *err)
         qs_log("%s: WAL mode unavailable (journal mode %s); concurrent use will be slower",
                s->path, mode ? mode : "?");
     sqlite3_finalize(st);
-    rc = sqlite3_exec(s->db, opt->full_sync ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"
-                                            : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+    rc = sqlite3_exec(s->db, opt->full_sync ? "PRAGMA synchronous = FULL; " SETUP_PRAGMAS
+                                            : "PRAGMA synchronous = NORMAL; " SETUP_PRAGMAS,
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return db_fail(s, rc, "setting pragmas", err);
+        return qs_study_i_fail(s, rc, "setting pragmas", err);
     if (!is_new)
         return QS_OK;
-    QS_TRY(begin(s, "creating the study", err));
+    QS_TRY(qs_study_i_begin(s, "creating the study", err));
     qs_status res = check_kind(s, &is_new, err); /* another process may have won the race */
     if (res == QS_OK && is_new)
         res = create_schema(s, err);
-    return finish_tx(s, res, "creating the study", err);
+    return qs_study_i_finish_tx(s, res, "creating the study", err);
 }
 
 qs_status qs_study_open_ex(const char *path, const qs_study_options *opt, qs_study **out,
@@ -506,7 +412,7 @@ qs_status qs_study_open_ex(const char *path, const qs_study_options *opt, qs_stu
     pthread_mutex_init(&s->mu, NULL);
     s->readonly = opt->readonly;
     s->pid = (int64_t)getpid();
-    s->pid_start = proc_start_time(s->pid);
+    s->pid_start = qs_study_i_proc_start(s->pid);
     if (gethostname(s->host, sizeof s->host) != 0)
         snprintf(s->host, sizeof s->host, "localhost");
     s->host[sizeof s->host - 1] = '\0';
@@ -515,7 +421,7 @@ qs_status qs_study_open_ex(const char *path, const qs_study_options *opt, qs_stu
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     qs_status res = QS_OK;
     if (rc != SQLITE_OK)
-        res = db_fail(s, rc, opt->readonly ? "opening the study" : "opening or creating the study",
+        res = qs_study_i_fail(s, rc, opt->readonly ? "opening the study" : "opening or creating the study",
                       err);
     if (res == QS_OK) {
         sqlite3_busy_timeout(s->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000);
@@ -554,7 +460,7 @@ static qs_status meta_get_locked(qs_study *s, const char *key, char **value, qs_
 {
     *value = NULL;
     sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_META_GET, &st, err));
+    QS_TRY(qs_study_i_prep(s, Q_META_GET, &st, err));
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     qs_status res = QS_OK;
@@ -563,9 +469,9 @@ static qs_status meta_get_locked(qs_study *s, const char *key, char **value, qs_
         if (!(*value = strdup(v ? v : "")))
             res = qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", s->path);
     } else if (rc != SQLITE_DONE) {
-        res = db_fail(s, rc, "reading metadata", err);
+        res = qs_study_i_fail(s, rc, "reading metadata", err);
     }
-    done(st);
+    qs_study_i_done(st);
     if (res != QS_OK)
         qs_error_prefix(err, "key '%s'", key);
     return res;
@@ -574,19 +480,19 @@ static qs_status meta_get_locked(qs_study *s, const char *key, char **value, qs_
 static qs_status meta_set_locked(qs_study *s, const char *key, const char *value, qs_error *err)
 {
     sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_META_SET, &st, err));
+    QS_TRY(qs_study_i_prep(s, Q_META_SET, &st, err));
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-    return run_done(s, st, "writing metadata", err);
+    return qs_study_i_run_done(s, st, "writing metadata", err);
 }
 
 qs_status qs_study_meta_set(qs_study *s, const char *key, const char *value, qs_error *err)
 {
     if (!key || !*key || !value)
         return qs_error_set(err, QS_ERR_USAGE, "study metadata: empty key or NULL value");
-    QS_TRY(lock(s, err));
+    QS_TRY(qs_study_i_lock(s, err));
     qs_status res = meta_set_locked(s, key, value, err);
-    unlock(s);
+    qs_study_i_unlock(s);
     return res;
 }
 
@@ -595,31 +501,31 @@ qs_status qs_study_meta_get(qs_study *s, const char *key, char **value, qs_error
     *value = NULL;
     if (!key)
         return qs_error_set(err, QS_ERR_USAGE, "study metadata: NULL key");
-    QS_TRY(lock(s, err));
+    QS_TRY(qs_study_i_lock(s, err));
     qs_status res = meta_get_locked(s, key, value, err);
-    unlock(s);
+    qs_study_i_unlock(s);
     return res;
 }
 
 qs_status qs_study_meta_list(qs_study *s, qs_study_meta_fn fn, void *ctx, qs_error *err)
 {
-    QS_TRY(lock(s, err));
+    QS_TRY(qs_study_i_lock(s, err));
     sqlite3_stmt *st = NULL;
-    qs_status res = prep(s, Q_META_LIST, &st, err);
+    qs_status res = qs_study_i_prep(s, Q_META_LIST, &st, err);
     if (res == QS_OK) {
         int rc;
-        tl_in_callback = s;
+        qs_study_i_callback(s);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
                    (const char *)sqlite3_column_text(st, 1)))
                 break;
         }
-        tl_in_callback = NULL;
+        qs_study_i_callback(NULL);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            res = db_fail(s, rc, "listing metadata", err);
-        done(st);
+            res = qs_study_i_fail(s, rc, "listing metadata", err);
+        qs_study_i_done(st);
     }
-    unlock(s);
+    qs_study_i_unlock(s);
     return res;
 }
 
@@ -628,10 +534,10 @@ qs_status qs_study_bind_space(qs_study *s, const char *signature, const char *sp
 {
     if (!signature || !*signature)
         return qs_error_set(err, QS_ERR_USAGE, "study: empty search-space signature");
-    QS_TRY(lock(s, err));
-    qs_status res = begin(s, "binding the search space", err);
+    QS_TRY(qs_study_i_lock(s, err));
+    qs_status res = qs_study_i_begin(s, "binding the search space", err);
     if (res != QS_OK) {
-        unlock(s);
+        qs_study_i_unlock(s);
         return res;
     }
     char *have = NULL;
@@ -648,8 +554,8 @@ qs_status qs_study_bind_space(qs_study *s, const char *signature, const char *sp
                            s->path, have, signature);
     }
     free(have);
-    res = finish_tx(s, res, "binding the search space", err);
-    unlock(s);
+    res = qs_study_i_finish_tx(s, res, "binding the search space", err);
+    qs_study_i_unlock(s);
     return res;
 }
 
@@ -694,7 +600,7 @@ static qs_status claim_locked(qs_study *s, uint64_t hash, const char *choices, i
                               int64_t *number, int *claimed, const char *op, qs_error *err)
 {
     sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_CLAIM_FIND, &st, err));
+    QS_TRY(qs_study_i_prep(s, Q_CLAIM_FIND, &st, err));
     sqlite3_bind_int64(st, 1, hash_to_i64(hash));
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -706,19 +612,19 @@ static qs_status claim_locked(qs_study *s, uint64_t hash, const char *choices, i
                                "%s: %s: trial %lld has the same hash but choices %s, not %s "
                                "(hash collision or non-canonical hash)",
                                s->path, op, (long long)*number, have ? have : "NULL", choices);
-        done(st);
+        qs_study_i_done(st);
         return res;
     }
-    done(st);
+    qs_study_i_done(st);
     if (rc != SQLITE_DONE)
-        return db_fail(s, rc, op, err);
-    QS_TRY(prep(s, Q_CLAIM_NEXT, &st, err));
+        return qs_study_i_fail(s, rc, op, err);
+    QS_TRY(qs_study_i_prep(s, Q_CLAIM_NEXT, &st, err));
     rc = sqlite3_step(st);
     int64_t next = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    done(st);
+    qs_study_i_done(st);
     if (rc != SQLITE_ROW)
-        return db_fail(s, rc, op, err);
-    QS_TRY(prep(s, Q_CLAIM_INSERT, &st, err));
+        return qs_study_i_fail(s, rc, op, err);
+    QS_TRY(qs_study_i_prep(s, Q_CLAIM_INSERT, &st, err));
     sqlite3_bind_int64(st, 1, next);
     sqlite3_bind_int64(st, 2, hash_to_i64(hash));
     sqlite3_bind_text(st, 3, choices, -1, SQLITE_TRANSIENT);
@@ -729,8 +635,8 @@ static qs_status claim_locked(qs_study *s, uint64_t hash, const char *choices, i
     else
         sqlite3_bind_null(st, 6);
     sqlite3_bind_text(st, 7, s->host, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 8, now_s());
-    QS_TRY(run_done(s, st, op, err));
+    sqlite3_bind_double(st, 8, qs_study_i_now());
+    QS_TRY(qs_study_i_run_done(s, st, op, err));
     *number = next;
     *claimed = 1;
     return QS_OK;
@@ -739,23 +645,39 @@ static qs_status claim_locked(qs_study *s, uint64_t hash, const char *choices, i
 qs_status qs_study_claim(qs_study *s, uint64_t config_hash, const char *choices_json, int worker,
                          int64_t *number, int *claimed, qs_error *err)
 {
-    *number = -1;
-    *claimed = 0;
-    if (!choices_json)
-        return qs_error_set(err, QS_ERR_USAGE, "study: claim without choices");
-    QS_TRY(lock(s, err));
-    char op[64];
-    snprintf(op, sizeof op, "claiming configuration %016llx", (unsigned long long)config_hash);
-    qs_status res = check_json(s, "choices", -1, choices_json, 'a', err);
-    if (res == QS_OK)
-        res = begin(s, op, err);
-    if (res == QS_OK) {
-        res = claim_locked(s, config_hash, choices_json, worker, number, claimed, op, err);
-        res = finish_tx(s, res, op, err);
-        if (res != QS_OK)
-            *claimed = 0;
+    return qs_study_claim_many(s, 1, &config_hash, &choices_json, worker, number, claimed, err);
+}
+
+qs_status qs_study_claim_many(qs_study *s, size_t n, const uint64_t *config_hash,
+                              const char *const *choices_json, int worker, int64_t *number,
+                              int *claimed, qs_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        number[i] = -1;
+        claimed[i] = 0;
+        if (!choices_json[i])
+            return qs_error_set(err, QS_ERR_USAGE, "study: claim without choices");
     }
-    unlock(s);
+    QS_TRY(qs_study_i_lock(s, err));
+    char op[64];
+    snprintf(op, sizeof op, "claiming %zu configuration%s", n, n == 1 ? "" : "s");
+    qs_status res = QS_OK;
+    for (size_t i = 0; i < n && res == QS_OK; i++)
+        res = check_json(s, "choices", -1, choices_json[i], 'a', err);
+    if (res == QS_OK)
+        res = qs_study_i_begin(s, op, err);
+    if (res == QS_OK) {
+        for (size_t i = 0; i < n && res == QS_OK; i++) {
+            snprintf(op, sizeof op, "claiming configuration %016llx",
+                     (unsigned long long)config_hash[i]);
+            res = claim_locked(s, config_hash[i], choices_json[i], worker, &number[i],
+                               &claimed[i], op, err);
+        }
+        res = qs_study_i_finish_tx(s, res, op, err);
+        for (size_t i = 0; i < n && res != QS_OK; i++)
+            claimed[i] = 0; /* rolled back: nothing was claimed */
+    }
+    qs_study_i_unlock(s);
     return res;
 }
 
@@ -763,7 +685,7 @@ qs_status qs_study_claim(qs_study *s, uint64_t config_hash, const char *choices_
 static qs_status not_running(qs_study *s, int64_t number, const char *op, qs_error *err)
 {
     sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_STATE_OF, &st, err));
+    QS_TRY(qs_study_i_prep(s, Q_STATE_OF, &st, err));
     sqlite3_bind_int64(st, 1, number);
     int rc = sqlite3_step(st);
     qs_status res;
@@ -776,8 +698,8 @@ static qs_status not_running(qs_study *s, int64_t number, const char *op, qs_err
         res = qs_error_set(err, QS_ERR_USAGE, "%s: %s: no trial %lld", s->path, op,
                            (long long)number);
     else
-        res = db_fail(s, rc, op, err);
-    done(st);
+        res = qs_study_i_fail(s, rc, op, err);
+    qs_study_i_done(st);
     return res;
 }
 
@@ -788,7 +710,7 @@ static qs_status finish_locked(qs_study *s, int64_t number, const qs_trial_resul
     QS_TRY(check_json(s, "metrics", number, r->metrics_json, 'o', err));
     QS_TRY(check_json(s, "constraint values", number, r->constraints_json, 'x', err));
     sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_FINISH, &st, err));
+    QS_TRY(qs_study_i_prep(s, Q_FINISH, &st, err));
     sqlite3_bind_int64(st, 1, number);
     sqlite3_bind_text(st, 2, qs_trial_state_name(r->state), -1, SQLITE_STATIC);
     bind_text_or_null(st, 3, r->values_json);
@@ -799,27 +721,51 @@ static qs_status finish_locked(qs_study *s, int64_t number, const qs_trial_resul
         sqlite3_bind_int64(st, 7, r->seed);
     else
         sqlite3_bind_null(st, 7);
-    sqlite3_bind_double(st, 8, now_s());
+    sqlite3_bind_double(st, 8, qs_study_i_now());
     sqlite3_bind_double(st, 9, isnan(r->duration_s) ? -1.0 : r->duration_s);
-    QS_TRY(run_done(s, st, op, err));
+    QS_TRY(qs_study_i_run_done(s, st, op, err));
     if (sqlite3_changes(s->db) == 0)
         return not_running(s, number, op, err);
     return QS_OK;
 }
 
-qs_status qs_study_finish(qs_study *s, int64_t number, const qs_trial_result *r, qs_error *err)
+static qs_status check_result(int64_t number, const qs_trial_result *r, qs_error *err)
 {
     if (!r || (r->state != QS_TRIAL_COMPLETE && r->state != QS_TRIAL_PRUNED &&
                r->state != QS_TRIAL_FAILED))
         return qs_error_set(err, QS_ERR_USAGE,
                             "study: trial %lld finished with state %s (complete, pruned or failed)",
                             (long long)number, r ? qs_trial_state_name(r->state) : "NULL");
-    QS_TRY(lock(s, err));
+    return QS_OK;
+}
+
+qs_status qs_study_finish(qs_study *s, int64_t number, const qs_trial_result *r, qs_error *err)
+{
+    QS_TRY(check_result(number, r, err));
+    QS_TRY(qs_study_i_lock(s, err));
     char op[48];
     snprintf(op, sizeof op, "finishing trial %lld", (long long)number);
     /* One UPDATE in autocommit mode: atomic and committed (in the WAL) on return. */
     qs_status res = finish_locked(s, number, r, op, err);
-    unlock(s);
+    qs_study_i_unlock(s);
+    return res;
+}
+
+qs_status qs_study_finish_many(qs_study *s, size_t n, const int64_t *number,
+                               const qs_trial_result *r, qs_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        QS_TRY(check_result(number[i], &r[i], err));
+    QS_TRY(qs_study_i_lock(s, err));
+    char op[64];
+    snprintf(op, sizeof op, "finishing %zu trials", n);
+    qs_status res = qs_study_i_begin(s, op, err);
+    for (size_t i = 0; i < n && res == QS_OK; i++) {
+        snprintf(op, sizeof op, "finishing trial %lld", (long long)number[i]);
+        res = finish_locked(s, number[i], &r[i], op, err);
+    }
+    res = qs_study_i_finish_tx(s, res, op, err);
+    qs_study_i_unlock(s);
     return res;
 }
 
@@ -827,22 +773,22 @@ qs_status qs_study_finish(qs_study *s, int64_t number, const qs_trial_result *r,
 static qs_status update_running(qs_study *s, int id, int64_t number, const char *text,
                                 const char *op, qs_error *err)
 {
-    QS_TRY(lock(s, err));
+    QS_TRY(qs_study_i_lock(s, err));
     sqlite3_stmt *st = NULL;
-    qs_status res = prep(s, id, &st, err);
+    qs_status res = qs_study_i_prep(s, id, &st, err);
     if (res == QS_OK) {
         sqlite3_bind_int64(st, 1, number);
         if (id == Q_HEARTBEAT) {
-            sqlite3_bind_double(st, 2, now_s());
+            sqlite3_bind_double(st, 2, qs_study_i_now());
         } else {
             bind_text_or_null(st, 2, text);
-            sqlite3_bind_double(st, 3, now_s());
+            sqlite3_bind_double(st, 3, qs_study_i_now());
         }
-        res = run_done(s, st, op, err);
+        res = qs_study_i_run_done(s, st, op, err);
     }
     if (res == QS_OK && sqlite3_changes(s->db) == 0)
         res = not_running(s, number, op, err);
-    unlock(s);
+    qs_study_i_unlock(s);
     return res;
 }
 
@@ -856,97 +802,6 @@ qs_status qs_study_release(qs_study *s, int64_t number, const char *reason, qs_e
     char msg[512];
     snprintf(msg, sizeof msg, "stale: released (%s)", reason ? reason : "no reason given");
     return update_running(s, Q_RELEASE, number, msg, "releasing a trial", err);
-}
-
-typedef struct {
-    int64_t number;
-    char why[320];
-} stale_item;
-
-/* Collects the running trials whose worker is gone (see qs_study_recover_stale). */
-static qs_status find_stale(qs_study *s, double timeout, double now, stale_item **items,
-                            size_t *n, qs_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_RUNNING, &st, err));
-    size_t cap = 0;
-    int rc;
-    qs_status res = QS_OK;
-    while (res == QS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t pid = sqlite3_column_int64(st, 1);
-        int64_t start = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
-        const char *host = (const char *)sqlite3_column_text(st, 3);
-        double beat = sqlite3_column_double(st, 4);
-        int local = host && strcmp(host, s->host) == 0;
-        char why[320];
-        if (local && !local_worker_alive(pid, start))
-            snprintf(why, sizeof why, "stale: worker pid %lld on %s is gone", (long long)pid,
-                     s->host);
-        else if (timeout > 0 && now - beat > timeout)
-            snprintf(why, sizeof why, "stale: no heartbeat from pid %lld on %.200s for %.0f s",
-                     (long long)pid, host ? host : "?", now - beat);
-        else
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            stale_item *grown = realloc(*items, cap * sizeof *grown);
-            if (!grown) {
-                res = qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", s->path);
-                break;
-            }
-            *items = grown;
-        }
-        (*items)[*n].number = sqlite3_column_int64(st, 0);
-        memcpy((*items)[*n].why, why, sizeof why);
-        (*n)++;
-    }
-    if (res == QS_OK && rc != SQLITE_DONE)
-        res = db_fail(s, rc, "looking for stale trials", err);
-    done(st);
-    return res;
-}
-
-static qs_status mark_stale(qs_study *s, const stale_item *items, size_t n, double now,
-                            qs_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_MARK_STALE, &st, err));
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, items[i].number);
-        sqlite3_bind_text(st, 2, items[i].why, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(st, 3, now);
-        QS_TRY(run_done(s, st, "marking a trial stale", err));
-        qs_log("%s: trial %lld: %s; its configuration will be run again", s->path,
-               (long long)items[i].number, items[i].why);
-    }
-    return QS_OK;
-}
-
-qs_status qs_study_recover_stale(qs_study *s, double heartbeat_timeout_s, int64_t *n_marked,
-                                 qs_error *err)
-{
-    if (n_marked)
-        *n_marked = 0;
-    QS_TRY(lock(s, err));
-    /* Decide and mark under one write lock so no other process finishes or
-     * marks the same trials in between. */
-    qs_status res = begin(s, "recovering stale trials", err);
-    if (res != QS_OK) {
-        unlock(s);
-        return res;
-    }
-    stale_item *items = NULL;
-    size_t n = 0;
-    double now = now_s();
-    res = find_stale(s, heartbeat_timeout_s, now, &items, &n, err);
-    if (res == QS_OK)
-        res = mark_stale(s, items, n, now, err);
-    res = finish_tx(s, res, "recovering stale trials", err);
-    if (res == QS_OK && n_marked)
-        *n_marked = (int64_t)n;
-    free(items);
-    unlock(s);
-    return res;
 }
 
 static qs_status read_trial(qs_study *s, sqlite3_stmt *st, qs_trial_record *t, qs_error *err)
@@ -989,27 +844,27 @@ static qs_status each_trial(qs_study *s, sqlite3_stmt *st, qs_study_trial_fn fn,
         if ((res = read_trial(s, st, &t, err)) != QS_OK)
             break;
         (*rows)++;
-        tl_in_callback = s;
+        qs_study_i_callback(s);
         int stop = fn ? fn(ctx, &t) : 0;
-        tl_in_callback = NULL;
+        qs_study_i_callback(NULL);
         if (stop)
             break;
     }
     if (res == QS_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        res = db_fail(s, rc, "listing trials", err);
-    done(st);
+        res = qs_study_i_fail(s, rc, "listing trials", err);
+    qs_study_i_done(st);
     return res;
 }
 
 qs_status qs_study_trials(qs_study *s, qs_study_trial_fn fn, void *ctx, qs_error *err)
 {
-    QS_TRY(lock(s, err));
+    QS_TRY(qs_study_i_lock(s, err));
     sqlite3_stmt *st = NULL;
     int64_t rows;
-    qs_status res = prep(s, Q_TRIALS, &st, err);
+    qs_status res = qs_study_i_prep(s, Q_TRIALS, &st, err);
     if (res == QS_OK)
         res = each_trial(s, st, fn, ctx, &rows, err);
-    unlock(s);
+    qs_study_i_unlock(s);
     return res;
 }
 
@@ -1018,26 +873,26 @@ qs_status qs_study_trial(qs_study *s, int64_t number, qs_study_trial_fn fn, void
 {
     if (found)
         *found = 0;
-    QS_TRY(lock(s, err));
+    QS_TRY(qs_study_i_lock(s, err));
     sqlite3_stmt *st = NULL;
     int64_t rows = 0;
-    qs_status res = prep(s, Q_TRIAL_ONE, &st, err);
+    qs_status res = qs_study_i_prep(s, Q_TRIAL_ONE, &st, err);
     if (res == QS_OK) {
         sqlite3_bind_int64(st, 1, number);
         res = each_trial(s, st, fn, ctx, &rows, err);
     }
     if (found)
         *found = rows > 0;
-    unlock(s);
+    qs_study_i_unlock(s);
     return res;
 }
 
 qs_status qs_study_count(qs_study *s, qs_study_counts *c, qs_error *err)
 {
     memset(c, 0, sizeof *c);
-    QS_TRY(lock(s, err));
+    QS_TRY(qs_study_i_lock(s, err));
     sqlite3_stmt *st = NULL;
-    qs_status res = prep(s, Q_COUNT, &st, err);
+    qs_status res = qs_study_i_prep(s, Q_COUNT, &st, err);
     int rc = SQLITE_DONE;
     while (res == QS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         qs_trial_state state;
@@ -1061,202 +916,10 @@ qs_status qs_study_count(qs_study *s, qs_study_counts *c, qs_error *err)
             c->failed += n;
     }
     if (res == QS_OK && rc != SQLITE_DONE)
-        res = db_fail(s, rc, "counting trials", err);
+        res = qs_study_i_fail(s, rc, "counting trials", err);
     if (st)
-        done(st);
-    unlock(s);
+        qs_study_i_done(st);
+    qs_study_i_unlock(s);
     return res;
 }
 
-/* ---- samples ------------------------------------------------------------ */
-
-static void put_le64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-/* Stores n 64-bit words (already as raw bits) little-endian under dtype. */
-static qs_status put_samples(qs_study *s, int64_t trial, const char *name, const char *dtype,
-                             const void *v, size_t n, qs_error *err)
-{
-    if (!name || !*name || (n && !v))
-        return qs_error_set(err, QS_ERR_USAGE, "study: samples need a name and data");
-    if (n > (size_t)INT32_MAX / 8)
-        return qs_error_set(err, QS_ERR_USAGE, "study: %zu samples are too many", n);
-    unsigned char *blob = malloc(n ? n * 8 : 1);
-    if (!blob)
-        return qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", s->path);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t bits;
-        memcpy(&bits, (const unsigned char *)v + 8 * i, 8);
-        put_le64(blob + 8 * i, bits);
-    }
-    char op[160];
-    snprintf(op, sizeof op, "storing samples '%.100s' of trial %lld", name, (long long)trial);
-    qs_status res = lock(s, err);
-    if (res == QS_OK) {
-        sqlite3_stmt *st = NULL;
-        res = prep(s, Q_SAMPLES_PUT, &st, err);
-        if (res == QS_OK) {
-            sqlite3_bind_int64(st, 1, trial);
-            sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 3, dtype, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 4, (int64_t)n);
-            sqlite3_bind_blob(st, 5, blob, (int)(n * 8), SQLITE_STATIC);
-            res = run_done(s, st, op, err);
-        }
-        unlock(s);
-    }
-    free(blob);
-    return res;
-}
-
-qs_status qs_study_put_samples_f64(qs_study *s, int64_t trial, const char *name, const double *v,
-                                   size_t n, qs_error *err)
-{
-    return put_samples(s, trial, name, "f64", v, n, err);
-}
-
-qs_status qs_study_put_samples_i64(qs_study *s, int64_t trial, const char *name, const int64_t *v,
-                                   size_t n, qs_error *err)
-{
-    return put_samples(s, trial, name, "i64", v, n, err);
-}
-
-/* Decodes the current row of Q_SAMPLES_GET into a malloc'd double array. */
-static qs_status decode_samples(qs_study *s, sqlite3_stmt *st, int64_t trial, const char *name,
-                                double **v, size_t *n, qs_error *err)
-{
-    const char *dtype = (const char *)sqlite3_column_text(st, 0);
-    int64_t count = sqlite3_column_int64(st, 1);
-    const unsigned char *blob = sqlite3_column_blob(st, 2);
-    int64_t bytes = sqlite3_column_bytes(st, 2);
-    int is_f64 = dtype && strcmp(dtype, "f64") == 0, is_i64 = dtype && strcmp(dtype, "i64") == 0;
-    if (!is_f64 && !is_i64)
-        return qs_error_set(err, QS_ERR_INPUT, "%s: trial %lld samples '%s': unknown dtype '%s'",
-                            s->path, (long long)trial, name, dtype ? dtype : "NULL");
-    if (count < 0 || bytes != count * 8)
-        return qs_error_set(err, QS_ERR_INPUT,
-                            "%s: trial %lld samples '%s': blob of %lld bytes, expected 8 x %lld",
-                            s->path, (long long)trial, name, (long long)bytes, (long long)count);
-    if (count == 0)
-        return QS_OK;
-    double *out = malloc((size_t)count * sizeof *out);
-    if (!out)
-        return qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", s->path);
-    for (int64_t i = 0; i < count; i++) {
-        uint64_t bits = get_le64(blob + 8 * i);
-        if (is_f64) {
-            memcpy(&out[i], &bits, sizeof bits);
-        } else {
-            int64_t iv;
-            memcpy(&iv, &bits, sizeof iv);
-            out[i] = (double)iv;
-        }
-    }
-    *v = out;
-    *n = (size_t)count;
-    return QS_OK;
-}
-
-qs_status qs_study_get_samples(qs_study *s, int64_t trial, const char *name, double **v, size_t *n,
-                               int *found, qs_error *err)
-{
-    *v = NULL;
-    *n = 0;
-    if (found)
-        *found = 0;
-    if (!name)
-        return qs_error_set(err, QS_ERR_USAGE, "study: samples need a name");
-    QS_TRY(lock(s, err));
-    sqlite3_stmt *st = NULL;
-    qs_status res = prep(s, Q_SAMPLES_GET, &st, err);
-    if (res == QS_OK) {
-        sqlite3_bind_int64(st, 1, trial);
-        sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            res = decode_samples(s, st, trial, name, v, n, err);
-            if (found && res == QS_OK)
-                *found = 1;
-        } else if (rc != SQLITE_DONE) {
-            res = db_fail(s, rc, "reading samples", err);
-        }
-        done(st);
-    }
-    unlock(s);
-    return res;
-}
-
-/* ---- sample-efficiency curves ------------------------------------------- */
-
-static qs_status put_curve_locked(qs_study *s, const char *sampler, int repeat, int64_t seed,
-                                  const double *value, const double *best, size_t n,
-                                  const char *op, qs_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    QS_TRY(prep(s, Q_CURVE_DEL, &st, err));
-    sqlite3_bind_text(st, 1, sampler, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, repeat);
-    QS_TRY(run_done(s, st, op, err));
-    QS_TRY(prep(s, Q_CURVE_PUT, &st, err));
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_text(st, 1, sampler, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 2, repeat);
-        sqlite3_bind_int64(st, 3, seed);
-        sqlite3_bind_int64(st, 4, (int64_t)i);
-        bind_real_or_null(st, 5, value ? value[i] : NAN);
-        bind_real_or_null(st, 6, best[i]);
-        QS_TRY(run_done(s, st, op, err));
-    }
-    return QS_OK;
-}
-
-qs_status qs_study_put_curve(qs_study *s, const char *sampler, int repeat, int64_t seed,
-                             const double *value, const double *best, size_t n, qs_error *err)
-{
-    if (!sampler || !*sampler || (n && !best))
-        return qs_error_set(err, QS_ERR_USAGE, "study: a curve needs a sampler name and values");
-    QS_TRY(lock(s, err));
-    char op[160];
-    snprintf(op, sizeof op, "storing the curve of %.100s repeat %d", sampler, repeat);
-    qs_status res = begin(s, op, err);
-    if (res == QS_OK) {
-        res = put_curve_locked(s, sampler, repeat, seed, value, best, n, op, err);
-        res = finish_tx(s, res, op, err);
-    }
-    unlock(s);
-    return res;
-}
-
-qs_status qs_study_curves(qs_study *s, qs_study_curve_fn fn, void *ctx, qs_error *err)
-{
-    QS_TRY(lock(s, err));
-    sqlite3_stmt *st = NULL;
-    qs_status res = prep(s, Q_CURVES, &st, err);
-    if (res == QS_OK) {
-        int rc;
-        tl_in_callback = s;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-                   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                   column_real_or_nan(st, 4), column_real_or_nan(st, 5)))
-                break;
-        }
-        tl_in_callback = NULL;
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            res = db_fail(s, rc, "listing curves", err);
-        done(st);
-    }
-    unlock(s);
-    return res;
-}
