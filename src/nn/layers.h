@@ -43,9 +43,9 @@ void qs_nn_bn_backward(const float *xhat, const float *invstd, const float *gamm
                        const float *dy, size_t n, size_t f, float *dx, float *dgamma,
                        float *dbeta);
 
-/* ReLU: y = max(x, 0) over count values (may alias). */
+/* ReLU: y = max(x, 0) over count values, NaN kept (x, y must not overlap). */
 void qs_nn_relu_forward(const float *x, size_t count, float *y);
-/* ReLU backward from its output y: dx = y > 0 ? dy : 0 (may alias dy). */
+/* ReLU backward from its output y: dx = y > 0 ? dy : 0 (no overlaps). */
 void qs_nn_relu_backward(const float *y, const float *dy, size_t count, float *dx);
 
 /* Softmax cross-entropy over logits [n][c]: returns the summed loss (double),
@@ -53,5 +53,15 @@ void qs_nn_relu_backward(const float *y, const float *dy, size_t count, float *d
  * (softmax - onehot) * grad_scale. */
 double qs_nn_softmax_xent(const float *logits, const int32_t *y, size_t n, size_t c,
                           float grad_scale, float *dlogits, size_t *correct);
+
+/* One torch.optim.Adam update of n parameters p with gradient grad and moments
+ * m, v: g = grad + wd p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g g;
+ * p -= step_size m / (sqrt(v) / bc2_sqrt + eps). Vector paths (AVX-512, AVX2)
+ * are bit-identical to the scalar _ref twin. */
+void qs_nn_adam_update(float *p, const float *grad, float *m, float *v, size_t n,
+                       float step_size, float bc2_sqrt, float b1, float b2, float eps, float wd);
+void qs_nn_adam_update_ref(float *p, const float *grad, float *m, float *v, size_t n,
+                           float step_size, float bc2_sqrt, float b1, float b2, float eps,
+                           float wd);
 
 #endif

@@ -218,16 +218,8 @@ void qs_adam_step(qs_adam *a, float *params, const float *grad, double lr, doubl
     double bc1 = 1.0 - pow(a->beta1, (double)a->step);
     double bc2 = 1.0 - pow(a->beta2, (double)a->step);
     float step_size = (float)(lr / bc1), bc2_sqrt = (float)sqrt(bc2);
-    float b1 = (float)a->beta1, b2 = (float)a->beta2, eps = (float)a->eps, wd = (float)weight_decay;
-    for (size_t i = 0; i < a->n; i++) {
-        float g = grad[i];
-        if (weight_decay != 0.0)
-            g += wd * params[i];
-        a->m[i] = b1 * a->m[i] + (1.0f - b1) * g;
-        a->v[i] = b2 * a->v[i] + (1.0f - b2) * g * g;
-        float denom = sqrtf(a->v[i]) / bc2_sqrt + eps;
-        params[i] -= step_size * a->m[i] / denom;
-    }
+    qs_nn_adam_update(params, grad, a->m, a->v, a->n, step_size, bc2_sqrt, (float)a->beta1,
+                      (float)a->beta2, (float)a->eps, (float)weight_decay);
 }
 
 double qs_cross_entropy(const float *logits, const int32_t *y, size_t n, size_t classes,
