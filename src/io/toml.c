@@ -378,10 +378,8 @@ static qs_status multiline_quotes(parser *p, int q, int *closed)
             QS_TRY(take_char(p));
         return QS_OK;
     }
-    if (run > 5) {
-        advance_n(p, 5);
+    if (run > 5)
         return PERR(p, "too many quotes: at most 2 may precede the closing %c%c%c", q, q, q);
-    }
     for (size_t i = 0; i < run - 3; i++)
         QS_TRY(take_char(p));
     advance_n(p, 3);
@@ -881,7 +879,7 @@ static qs_status parse_inline_table(parser *p, int depth, qs_toml_value **out)
 
 static qs_status parse_value(parser *p, int depth, qs_toml_value **out)
 {
-    if (depth > MAX_DEPTH)
+    if (depth >= MAX_DEPTH)
         return PERR(p, "arrays and inline tables nest deeper than %d", MAX_DEPTH);
     int c = peek(p);
     if (c == '"' || c == '\'')

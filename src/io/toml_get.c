@@ -111,10 +111,13 @@ static long next_part(const char **s, char *buf, size_t cap)
     }
     while (*c == ' ' || *c == '\t')
         c++;
-    if (*c == '.')
+    if (*c == '.') {
         c++;
-    else if (*c)
+        if (!*c)
+            return -1; /* a trailing dot */
+    } else if (*c) {
         return -1;
+    }
     buf[n] = '\0';
     *s = c;
     return (long)n;
