@@ -522,7 +522,8 @@ static void test_nsga2_generations_and_elite(void)
         qs_history_free(&h);
         qs_sampler_delete(s);
     }
-    /* Before the first generation closes, NSGA-II proposes what random does. */
+    /* Before the first generation closes, NSGA-II proposes what random does;
+     * so does TPE during its start-up trials. */
     o.population_size = 8;
     qs_sampler *ns = make(QS_SAMPLER_NSGAII, 3, nc, 9, &o), *rn = make(QS_SAMPLER_RANDOM, 3, nc, 9, &o);
     qs_history a, b;
@@ -533,6 +534,15 @@ static void test_nsga2_generations_and_elite(void)
     CHECK(memcmp(a.choices, b.choices, 8 * 3 * sizeof *a.choices) == 0);
     qs_history_free(&a);
     qs_history_free(&b);
+    qs_sampler *tp = make(QS_SAMPLER_TPE, 3, nc, 9, NULL);
+    qs_history_init(&a, 3, 1, MIN1, 0, NULL);
+    run_seq(tp, &a, 10, one_obj);
+    qs_history_init(&b, 3, 1, MIN1, 0, NULL);
+    run_seq(rn, &b, 10, one_obj);
+    CHECK(memcmp(a.choices, b.choices, 10 * 3 * sizeof *a.choices) == 0);
+    qs_history_free(&a);
+    qs_history_free(&b);
+    qs_sampler_delete(tp);
     qs_sampler_delete(ns);
     qs_sampler_delete(rn);
 }
@@ -639,6 +649,39 @@ static void test_motpe_hand(void)
     qs_sampler_delete(s2);
 }
 
+/* NSGA-II caches the last elite; a long-lived sampler must answer as a fresh one
+ * would, also when earlier RUNNING rows complete later (which shifts generations). */
+static void test_nsga2_cache_matches_fresh(void)
+{
+    uint32_t nc[4] = {4, 4, 4, 4};
+    qs_sampler_options o;
+    qs_sampler_options_default(&o);
+    o.population_size = 6;
+    const qs_direction dirs[2] = {QS_DIRECTION_MINIMIZE, QS_DIRECTION_MAXIMIZE};
+    qs_sampler *s = make(QS_SAMPLER_NSGAII, 4, nc, 8, &o);
+    qs_history h;
+    qs_history_init(&h, 4, 2, dirs, 0, NULL);
+    uint32_t c[4], d[4];
+    int same = 1;
+    for (int i = 0; i < 150; i++) {
+        CHECK_INT(qs_sampler_ask(s, &h, c, NULL, NULL), QS_OK);
+        qs_sampler *fresh = make(QS_SAMPLER_NSGAII, 4, nc, 8, &o);
+        qs_sampler_ask(fresh, &h, d, NULL, NULL);
+        qs_sampler_delete(fresh);
+        same &= !memcmp(c, d, sizeof c);
+        double v[2] = {two_obj_f0(c), (double)(c[0] * c[1] + c[2] * c[3])};
+        /* every 7th trial stays RUNNING for a while, then completes */
+        qs_history_push(&h, c, i % 7 == 3 ? QS_SAMPLER_RUNNING : QS_SAMPLER_COMPLETE, v, NULL, NULL);
+        if (i % 7 == 6 && i >= 10) {
+            size_t t = h.n_trials - 4;
+            h.states[t] = QS_SAMPLER_COMPLETE;
+        }
+    }
+    CHECK(same);
+    qs_history_free(&h);
+    qs_sampler_delete(s);
+}
+
 int main(void)
 {
     RUN(test_names_and_errors);
@@ -653,5 +696,6 @@ int main(void)
     RUN(test_motpe_hand);
     RUN(test_nsga2_generations_and_elite);
     RUN(test_nsga2_multiobjective_progress);
+    RUN(test_nsga2_cache_matches_fresh);
     return qs_test_summary();
 }

@@ -81,19 +81,54 @@ static qs_status select_elite(const ctx *c, const size_t *pool, size_t n, size_t
     return st;
 }
 
+/* Hash of one history row (state, choices, values), chained into h. */
+static uint64_t row_hash(const qs_history *h, size_t t, uint64_t acc)
+{
+    uint64_t x = qs_sampler_mix64(acc ^ (uint64_t)h->states[t]);
+    x = qs_sampler_mix64(x ^ qs_sampler_config_hash(h->n_params, h->choices + t * h->n_params));
+    if (h->states[t] == QS_SAMPLER_COMPLETE)
+        for (size_t k = 0; k < h->n_objectives; k++) {
+            uint64_t bits;
+            memcpy(&bits, &h->values[t * h->n_objectives + k], sizeof bits);
+            x = qs_sampler_mix64(x ^ bits);
+        }
+    if (h->constraints)
+        for (size_t k = 0; k < h->n_constraints; k++) {
+            uint64_t bits;
+            memcpy(&bits, &h->constraints[t * h->n_constraints + k], sizeof bits);
+            x = qs_sampler_mix64(x ^ bits);
+        }
+    return x;
+}
+
 /* Replays the history into generations and returns the parent population (the
- * elite after the last closed generation; *n_parent 0 when none closed yet). */
-static qs_status parents_of(const ctx *c, size_t *parent, size_t *n_parent, qs_error *err)
+ * elite after the last closed generation; *n_parent 0 when none closed yet).
+ * Starts from the sampler's cached elite when the rows it depends on are unchanged. */
+static qs_status parents_of(qs_sampler *s, const ctx *c, size_t *parent, size_t *n_parent,
+                            qs_error *err)
 {
     const qs_history *h = c->h;
-    size_t pop = c->s->opt.population_size;
+    size_t pop = s->opt.population_size, start = 0;
+    uint64_t acc = 0;
+    *n_parent = 0;
+    if (s->nsga_close != SIZE_MAX && s->nsga_close < h->n_trials) {
+        for (size_t t = 0; t <= s->nsga_close; t++)
+            acc = row_hash(h, t, acc);
+        if (acc == s->nsga_hash) {
+            memcpy(parent, s->nsga_elite, s->nsga_n_elite * sizeof *parent);
+            *n_parent = s->nsga_n_elite;
+            start = s->nsga_close + 1;
+        } else {
+            acc = 0;
+        }
+    }
     size_t *pool = malloc((2 * pop + 1) * sizeof *pool);
     if (!pool)
         return qs_error_set(err, QS_ERR_NOMEM, "nsgaii: out of memory");
-    *n_parent = 0;
     size_t k = 0; /* COMPLETE trials of the open generation, in pool[0..k) */
     qs_status st = QS_OK;
-    for (size_t t = 0; t < h->n_trials && st == QS_OK; t++) {
+    for (size_t t = start; t < h->n_trials && st == QS_OK; t++) {
+        acc = row_hash(h, t, acc);
         if (h->states[t] != QS_SAMPLER_COMPLETE)
             continue;
         pool[k++] = t;
@@ -103,6 +138,12 @@ static qs_status parents_of(const ctx *c, size_t *parent, size_t *n_parent, qs_e
         memcpy(pool + k, parent, *n_parent * sizeof *pool);
         st = select_elite(c, pool, k + *n_parent, parent, n_parent, err);
         k = 0;
+        if (st == QS_OK && s->nsga_elite) {
+            s->nsga_close = t;
+            s->nsga_hash = acc;
+            memcpy(s->nsga_elite, parent, *n_parent * sizeof *parent);
+            s->nsga_n_elite = *n_parent;
+        }
     }
     free(pool);
     return st;
@@ -166,8 +207,10 @@ qs_status qs_nsga2_ask(qs_sampler *s, const qs_history *h, uint32_t *choices_out
                 h->constraints ? h->constraints + t * h->n_constraints : NULL, h->n_constraints);
         c.viol = viol;
     }
+    if (!s->nsga_elite)
+        s->nsga_elite = malloc(pop * sizeof *s->nsga_elite); /* cache; optional */
     size_t n_parent = 0;
-    qs_status st = parents_of(&c, parent, &n_parent, err);
+    qs_status st = parents_of(s, &c, parent, &n_parent, err);
     qs_rng r, ru;
     qs_sampler_trial_rng(s, h->n_trials, 0, &ru);
     if (st == QS_OK && n_parent == 0) {

@@ -130,6 +130,8 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+uint64_t qs_sampler_mix64(uint64_t z) { return mix64(z); }
+
 uint64_t qs_sampler_config_hash(size_t n_params, const uint32_t *choices)
 {
     /* Sponge over splitmix's finaliser: order-sensitive, length-sensitive, no
@@ -250,6 +252,7 @@ qs_status qs_sampler_new(qs_sampler_kind kind, const qs_sampler_space *sp,
     s->space.n_params = sp->n_params;
     s->space.n_choices = s->n_choices;
     s->space.names = (const char *const *)s->names;
+    s->nsga_close = SIZE_MAX;
     qs_sampler_space_size(sp, &s->size, &s->size_overflow);
     *out = s;
     return QS_OK;
@@ -268,6 +271,7 @@ void qs_sampler_delete(qs_sampler *s)
     free(s->names);
     free(s->n_choices);
     free(s->taken);
+    free(s->nsga_elite);
     free(s);
 }
 
@@ -420,7 +424,16 @@ qs_status qs_history_init(qs_history *h, size_t n_params, size_t n_objectives,
         for (size_t k = 0; k < n_objectives; k++)
             h->directions[k] = directions ? directions[k] : QS_DIRECTION_MINIMIZE;
     }
-    return reserve(h, 64, err); /* capacity > 0 marks the arrays as owned */
+    qs_status st = reserve(h, 64, err); /* capacity > 0 marks the arrays as owned */
+    if (st != QS_OK) {
+        free(h->directions);
+        free(h->choices);
+        free(h->states);
+        free(h->values);
+        free(h->constraints);
+        memset(h, 0, sizeof *h);
+    }
+    return st;
 }
 
 qs_status qs_history_push(qs_history *h, const uint32_t *choices, qs_sampler_state state,

@@ -22,7 +22,16 @@ struct qs_sampler {
     uint64_t cursor;
     size_t seen;
     uint64_t seen_last_hash;
+    /* nsgaii: the elite after the last closed generation seen, valid while the
+     * rows [0, nsga_close] hash to nsga_hash (rows may change state later). */
+    size_t nsga_close; /* trial index that closed it; SIZE_MAX: none cached */
+    uint64_t nsga_hash;
+    size_t *nsga_elite; /* [population_size] */
+    size_t nsga_n_elite;
 };
+
+/* 64-bit mixer (splitmix64's finaliser). */
+uint64_t qs_sampler_mix64(uint64_t z);
 
 /* The generator for trial number trial_no: depends only on the seed, the trial
  * number and the stream (0: uniform draws shared by random, TPE start-up and
