@@ -140,10 +140,11 @@ size_t qs_tpe_gamma(size_t n);
  * 1/n to 1 over the oldest n - 25 trials followed by 25 ones. */
 void qs_tpe_default_weights(size_t n, double *w);
 
-/* Splits the observations of h (COMPLETE and PRUNED trials; RUNNING and FAILED
- * are ignored) into below (1) and above (0) as Optuna 3.1 does for one
- * objective: below_out[n_trials] (2 for ignored trials); *n_obs the number of
- * observations. Single-objective only (QS_ERR_UNSUPPORTED otherwise). */
+/* Splits the observations of h into below (1) and above (0) as Optuna 3.1 does:
+ * one objective: COMPLETE and PRUNED trials (pruned rank last), by value;
+ * several: COMPLETE trials, by non-domination rank then greedy hypervolume
+ * subset selection; constraints first when used. below_out[n_trials] (2 for
+ * trials that are not observations); *n_obs the number of observations. */
 qs_status qs_tpe_split(const qs_history *h, bool use_constraints, unsigned char *below_out,
                        size_t *n_obs, qs_error *err);
 
