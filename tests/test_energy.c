@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -278,6 +279,104 @@ static void test_nvml_absent(void)
     qs_energy_meter_delete(m);
 }
 
+/* A fake libnvidia-ml: device 1 has a total-energy counter that grows by
+ * 500 mJ per read, device 2 has none (power 50 W, constant); FAIL_INIT makes
+ * nvmlInit fail. Compiled at test time with cc; skipped when cc is missing. */
+static const char *fake_nvml_src =
+    "#include <stdio.h>\n#include <stdint.h>\n"
+    "static unsigned long long e1 = 1000;\n"
+    "int nvmlInit_v2(void) {\n#ifdef FAIL_INIT\n return 18;\n#endif\n return 0; }\n"
+    "int nvmlShutdown(void) { return 0; }\n"
+    "const char *nvmlErrorString(int r) { return r ? \"fake failure\" : \"ok\"; }\n"
+    "int nvmlDeviceGetCount_v2(unsigned *c) { *c = 2; return 0; }\n"
+    "int nvmlDeviceGetHandleByIndex_v2(unsigned i, void **d) { *d = (void *)(uintptr_t)(i + 1); "
+    "return 0; }\n"
+    "int nvmlDeviceGetName(void *d, char *n, unsigned len) { snprintf(n, len, \"Fake GPU %d\", "
+    "(int)(uintptr_t)d); return 0; }\n"
+    "int nvmlDeviceGetPowerUsage(void *d, unsigned *mw) { *mw = (uintptr_t)d == 1 ? 100000 : "
+    "50000; return 0; }\n"
+    "int nvmlDeviceGetTotalEnergyConsumption(void *d, unsigned long long *e) {\n"
+    " if ((uintptr_t)d != 1) return 3;\n *e = e1; e1 += 500; return 0; }\n"
+    "typedef struct { unsigned gpu, memory; } util;\n"
+    "int nvmlDeviceGetUtilizationRates(void *d, util *u) { (void)d; u->gpu = 42; u->memory = 7; "
+    "return 0; }\n";
+
+/* Builds the fake library into tmp_root/name.so; 0 on success. */
+static int build_fake_nvml(const char *name, const char *defines)
+{
+    char src[700], cmd[2200];
+    snprintf(src, sizeof src, "%s/fake_nvml.c", tmp_root);
+    FILE *f = fopen(src, "w");
+    if (!f)
+        return -1;
+    fputs(fake_nvml_src, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cc -shared -fPIC %s -o '%s/%s.so' '%s' 2>/dev/null", defines,
+             tmp_root, name, src);
+    return system(cmd);
+}
+
+static void test_nvml_fake_library(void)
+{
+    new_root("nvml");
+    if (build_fake_nvml("ok", "") != 0 || build_fake_nvml("badinit", "-DFAIL_INIT") != 0) {
+        fprintf(stderr, "  (no cc: fake NVML test skipped)\n");
+        remove_root();
+        return;
+    }
+    char lib[700];
+    snprintf(lib, sizeof lib, "%s/ok.so", tmp_root);
+    qs_nvml *h;
+    qs_error err;
+    CHECK_INT(qs_nvml_new(&h, lib, &err), QS_OK);
+    CHECK_INT(qs_nvml_available(h, NULL), 1);
+    CHECK_INT(qs_nvml_device_count(h), 2);
+    CHECK_STR(qs_nvml_device_name(h, 1), "Fake GPU 2");
+    CHECK_INT(qs_nvml_start(h, &err), QS_OK);
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+    CHECK_INT(qs_nvml_poll(h, &err), QS_OK);
+    nanosleep(&ts, NULL);
+    qs_nvml_reading rd;
+    CHECK_INT(qs_nvml_stop(h, &rd, &err), QS_OK);
+    CHECK_INT(rd.devices, 2);
+    CHECK_INT(rd.energy_counter, 0); /* device 2 had no counter */
+    CHECK(rd.seconds >= 0.04);
+    /* Device 1: counter 1500 -> 2000 mJ; device 2: 50 W integrated over the region. */
+    CHECK_NEAR(rd.joules, 0.5 + 50.0 * rd.seconds, 1e-9);
+    CHECK_NEAR(rd.watts, rd.joules / rd.seconds, 1e-9);
+    CHECK_NEAR(rd.gpu_util[0], 42, 0);
+    CHECK_NEAR(rd.mem_util[1], 7, 0);
+    CHECK_NEAR(rd.power_w[0], 100, 1e-12);
+    CHECK_CONTAINS(rd.note, "2 GPU(s)");
+    qs_nvml_delete(h);
+
+    /* The meter with a GPU target measures through it. */
+    qs_energy_meter_options o = {0};
+    o.target = QS_ENERGY_TARGET_GPU;
+    o.nvml_lib = lib;
+    qs_energy_meter *m;
+    CHECK_INT(qs_energy_meter_new(&m, &o, &err), QS_OK);
+    CHECK_INT(qs_energy_meter_source(m, NULL), QS_ENERGY_NVML);
+    CHECK_INT(qs_energy_meter_start(m, &err), QS_OK);
+    qs_energy e;
+    CHECK_INT(qs_energy_meter_stop(m, 10, 1e-9, &e, &err), QS_OK);
+    CHECK_INT(e.source, QS_ENERGY_NVML);
+    CHECK_STR(qs_energy_source_name(e.source), "nvml");
+    CHECK_NEAR(e.joules, 0.5 + 50.0 * e.seconds, 1e-9);
+    CHECK_NEAR(e.joules_per_sample, e.joules / 10, 1e-12);
+    qs_energy_meter_delete(m);
+
+    /* nvmlInit failing: not available, with NVML's message. */
+    snprintf(lib, sizeof lib, "%s/badinit.so", tmp_root);
+    CHECK_INT(qs_nvml_new(&h, lib, &err), QS_OK);
+    const char *why;
+    CHECK_INT(qs_nvml_available(h, &why), 0);
+    CHECK_CONTAINS(why, "nvmlInit: fake failure");
+    qs_nvml_delete(h);
+    remove_root();
+}
+
 static void test_model_table_and_scaling(void)
 {
     /* Table points are exact. */
@@ -387,6 +486,7 @@ int main(void)
     RUN(test_rapl_not_available);
     RUN(test_meter_rapl_and_model);
     RUN(test_nvml_absent);
+    RUN(test_nvml_fake_library);
     RUN(test_model_table_and_scaling);
     RUN(test_model_layers);
     RUN(test_model_bad_input);
