@@ -1,7 +1,8 @@
 /* Energy: the RAPL reader on fake powercap trees written here (two packages,
  * sub-domains, one wrap-around, unreadable and malformed files, psys), the
- * energy meter's choice of source and its model fallback, NVML absent, and
- * the per-operation model's arithmetic against hand-computed values. */
+ * energy meter's choice of source and its model fallback, NVML absent and
+ * NVML through a fake libnvidia-ml compiled here, and the per-operation
+ * model's arithmetic against hand-computed values. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
