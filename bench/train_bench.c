@@ -5,6 +5,7 @@
  *   train_bench DIR ARCH [EPOCHS [SEED]] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "qsearch/npy.h"
 #include "qsearch/train.h"
@@ -57,11 +58,15 @@ int main(int argc, char **argv)
     qs_error err;
     qs_model *m = NULL;
     qs_train_result r;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     if (qs_model_build(&m, argv[2], a[0].shape[1], classes, o.seed, &err) != QS_OK ||
         qs_train(m, &tr, &va, &o, &r, &err) != QS_OK) {
         fprintf(stderr, "train_bench: %s\n", err.msg);
         return 1;
     }
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
     float *logits = malloc(te.n * classes * sizeof *logits);
     qs_model_forward_alloc(m, te.x, te.n, logits, &err);
     size_t hits = 0;
@@ -69,10 +74,10 @@ int main(int argc, char **argv)
     printf("{\"peer\": \"qsearch\", \"arch\": \"%s\", \"threads\": 1, \"epochs\": %d, \"lr\": %g, "
            "\"batch\": %zu, \"seed\": %llu, \"train_samples\": %zu, \"test_samples\": %zu, "
            "\"test_accuracy\": %.6f, \"final_loss\": %.6f, \"final_val_acc\": %.6f, "
-           "\"train_seconds\": %.4f}\n",
+           "\"train_seconds\": %.4f, \"train_cpu_seconds\": %.4f}\n",
            argv[2], o.epochs, o.lr, o.batch, (unsigned long long)o.seed, tr.n, te.n,
            (double)hits / (double)te.n, r.history[o.epochs - 1].loss, r.history[o.epochs - 1].val_acc,
-           r.wall_seconds);
+           r.wall_seconds, cpu);
     free(logits);
     qs_train_result_free(&r);
     qs_model_delete(m);

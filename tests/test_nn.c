@@ -47,6 +47,30 @@ static void test_gemm_matches_ref(void)
     CHECK_NEAR(worst, 0.0, 1e-5);
 }
 
+static void test_adam_update_matches_ref(void)
+{
+    qs_rng r;
+    qs_rng_seed(&r, 21);
+    enum { N = 1000 + 13 };
+    static float p1[N], p2[N], g[N], m1[N], m2[N], v1[N], v2[N];
+    fill_uniform(&r, p1, N, -1, 1);
+    fill_uniform(&r, m1, N, -0.1, 0.1);
+    fill_uniform(&r, v1, N, 0, 0.01);
+    memcpy(p2, p1, sizeof p1);
+    memcpy(m2, m1, sizeof m1);
+    memcpy(v2, v1, sizeof v1);
+    for (int step = 0; step < 5; step++) {
+        fill_uniform(&r, g, N, -1, 1);
+        g[step] = 0.0f;
+        float wd = step % 2 ? 0.0f : 1e-2f;
+        qs_nn_adam_update(p1, g, m1, v1, N, 0.01f, 0.3f, 0.9f, 0.999f, 1e-8f, wd);
+        qs_nn_adam_update_ref(p2, g, m2, v2, N, 0.01f, 0.3f, 0.9f, 0.999f, 1e-8f, wd);
+    }
+    CHECK(memcmp(p1, p2, sizeof p1) == 0);
+    CHECK(memcmp(m1, m2, sizeof m1) == 0);
+    CHECK(memcmp(v1, v2, sizeof v1) == 0);
+}
+
 static void test_linear_forward_hand(void)
 {
     /* w [2][3], b [2]; x [2][3] */
@@ -531,6 +555,7 @@ static void test_clone_copy(void)
 int main(void)
 {
     RUN(test_gemm_matches_ref);
+    RUN(test_adam_update_matches_ref);
     RUN(test_linear_forward_hand);
     RUN(test_bn_forward_hand);
     RUN(test_relu_hand);

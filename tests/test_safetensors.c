@@ -447,8 +447,62 @@ static void test_npy_malformed(void)
     qs_npy_free(&r);
 }
 
-int main(void)
+/* --peer-export DIR: writes, for tests/safetensors_peer.py, model files of
+ * several archs with non-trivial parameters and BN statistics, the inputs
+ * x.npy and qsearch's logits per model (logits_<arch>.npy). */
+static int peer_export(const char *dir)
 {
+    static const char *archs[] = {"jsc-tiny", "jsc-toy", "jsc-s", "jsc-three-linear",
+                                  "mlp:16-64-32-26"};
+    enum { N = 300, F = 16, C = 26 };
+    static float x[N * F], logits[N * C];
+    qs_rng r;
+    qs_rng_seed(&r, 99);
+    for (size_t i = 0; i < N * F; i++)
+        x[i] = (float)qs_rng_normal(&r);
+    char path[1024];
+    qs_error err;
+    snprintf(path, sizeof path, "%s/x.npy", dir);
+    if (qs_npy_write_f32(path, x, N, F, &err) != QS_OK)
+        goto fail;
+    for (size_t a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        qs_model *m = NULL;
+        if (qs_model_build(&m, archs[a], F, C, a + 1, &err) != QS_OK)
+            goto fail;
+        for (size_t i = 0; i < m->n_layers; i++) {
+            qs_layer *l = &m->layers[i];
+            for (size_t j = 0; l->kind == QS_LAYER_BATCHNORM1D && j < l->in.c; j++) {
+                l->gamma[j] = (float)(0.5 + qs_rng_uniform(&r));
+                l->beta[j] = (float)(qs_rng_uniform(&r) - 0.3);
+                l->running_mean[j] = (float)(qs_rng_uniform(&r) - 0.5);
+                l->running_var[j] = (float)(0.5 + qs_rng_uniform(&r));
+                l->num_batches_tracked = 1234 + (int64_t)i;
+            }
+        }
+        qs_model_meta meta;
+        qs_model_meta_init(&meta);
+        snprintf(meta.dataset, sizeof meta.dataset, "synthetic");
+        snprintf(path, sizeof path, "%s/model_%s.safetensors", dir, archs[a][0] == 'm' ? "mlp" : archs[a]);
+        qs_status st = qs_safetensors_save_model(path, m, &meta, &err);
+        if (st == QS_OK)
+            st = qs_model_forward_alloc(m, x, N, logits, &err);
+        snprintf(path, sizeof path, "%s/logits_%s.npy", dir, archs[a][0] == 'm' ? "mlp" : archs[a]);
+        if (st == QS_OK)
+            st = qs_npy_write_f32(path, logits, N, C, &err);
+        qs_model_delete(m);
+        if (st != QS_OK)
+            goto fail;
+    }
+    return 0;
+fail:
+    fprintf(stderr, "peer export: %s\n", err.msg);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--peer-export") == 0)
+        return peer_export(argv[2]);
     const char *base_dir = getenv("QS_TEST_TMP");
     snprintf(tmpdir, sizeof tmpdir, "%s/qs_safetensors_XXXXXX", base_dir ? base_dir : "/tmp");
     if (!mkdtemp(tmpdir)) {
