@@ -682,6 +682,35 @@ static void test_nsga2_cache_matches_fresh(void)
     qs_sampler_delete(s);
 }
 
+static void test_history_best_and_front(void)
+{
+    const qs_direction dirs[2] = {QS_DIRECTION_MAXIMIZE, QS_DIRECTION_MINIMIZE};
+    qs_history h;
+    qs_history_init(&h, 1, 2, dirs, 1, NULL);
+    /* (accuracy max, bits min, constraint) */
+    const double v[6][3] = {{0.9, 8, -1}, {0.95, 8, 1}, {0.9, 4, -1},
+                            {0.8, 2, -1}, {NAN, 1, -1}, {0.99, 1, -1}};
+    const qs_sampler_state st[6] = {QS_SAMPLER_COMPLETE, QS_SAMPLER_COMPLETE, QS_SAMPLER_COMPLETE,
+                                    QS_SAMPLER_COMPLETE, QS_SAMPLER_COMPLETE, QS_SAMPLER_RUNNING};
+    for (uint32_t t = 0; t < 6; t++)
+        qs_history_push(&h, &t, st[t], v[t], &v[t][2], NULL);
+    /* With 2 objectives, best looks at the first one only. */
+    size_t best, idx[6], n;
+    bool found;
+    qs_history_best(&h, true, &best, &found);
+    CHECK(found);
+    CHECK_INT(best, 0); /* 0.9, first of the ties; 1 infeasible, 4 NaN, 5 running */
+    qs_history_best(&h, false, &best, &found);
+    CHECK_INT(best, 1);
+    CHECK_INT(qs_history_front(&h, true, idx, &n, NULL), QS_OK);
+    CHECK_INT(n, 3); /* 2 (0.9, 4), 3 (0.8, 2), 4 (NaN, 1): NaN accuracy is worst but 1 bit is best */
+    CHECK(idx[0] == 2 && idx[1] == 3 && idx[2] == 4);
+    CHECK_INT(qs_history_front(&h, false, idx, &n, NULL), QS_OK);
+    CHECK_INT(n, 4);
+    CHECK(idx[0] == 1 && idx[1] == 2 && idx[2] == 3 && idx[3] == 4);
+    qs_history_free(&h);
+}
+
 int main(void)
 {
     RUN(test_names_and_errors);
@@ -697,5 +726,6 @@ int main(void)
     RUN(test_nsga2_generations_and_elite);
     RUN(test_nsga2_multiobjective_progress);
     RUN(test_nsga2_cache_matches_fresh);
+    RUN(test_history_best_and_front);
     return qs_test_summary();
 }

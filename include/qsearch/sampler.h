@@ -131,6 +131,16 @@ qs_status qs_history_push(qs_history *h, const uint32_t *choices, qs_sampler_sta
 /* Releases the owned arrays (NULL ok; does nothing for driver-owned arrays). */
 void qs_history_free(qs_history *h);
 
+/* Best COMPLETE trial of a single-objective history (first on ties, NaN never
+ * best); with use_constraints only feasible trials (all constraints <= 0)
+ * qualify. *found = false when none does. */
+void qs_history_best(const qs_history *h, bool use_constraints, size_t *best, bool *found);
+
+/* Pareto front of the COMPLETE (and, with use_constraints, feasible) trials:
+ * their trial indices in increasing order into idx_out[n_trials], the count in *n_out. */
+qs_status qs_history_front(const qs_history *h, bool use_constraints, size_t *idx_out,
+                           size_t *n_out, qs_error *err);
+
 /* ---- TPE internals, exposed for tests and the docs' worked example ---- */
 
 /* Optuna's default_gamma: min(ceil(0.1 * n), 25), computed in double as Optuna does. */

@@ -467,3 +467,61 @@ void qs_history_free(qs_history *h)
     free(h->constraints);
     memset(h, 0, sizeof *h);
 }
+
+static bool qualifies(const qs_history *h, size_t t, bool use_constraints)
+{
+    if (h->states[t] != QS_SAMPLER_COMPLETE)
+        return false;
+    if (!use_constraints || h->n_constraints == 0)
+        return true;
+    return qs_pareto_violation(h->constraints ? h->constraints + t * h->n_constraints : NULL,
+                               h->n_constraints) == 0;
+}
+
+void qs_history_best(const qs_history *h, bool use_constraints, size_t *best, bool *found)
+{
+    *found = false;
+    *best = 0;
+    if (h->n_objectives == 0)
+        return;
+    bool max = h->directions && h->directions[0] == QS_DIRECTION_MAXIMIZE;
+    double bv = 0;
+    for (size_t t = 0; t < h->n_trials; t++) {
+        double v = h->values[t * h->n_objectives];
+        if (!qualifies(h, t, use_constraints) || isnan(v))
+            continue;
+        if (!*found || (max ? v > bv : v < bv)) {
+            *found = true;
+            *best = t;
+            bv = v;
+        }
+    }
+}
+
+qs_status qs_history_front(const qs_history *h, bool use_constraints, size_t *idx_out,
+                           size_t *n_out, qs_error *err)
+{
+    *n_out = 0;
+    size_t m = h->n_objectives, n = 0;
+    if (m == 0)
+        return qs_error_set(err, QS_ERR_INPUT, "history: no objectives");
+    double *vals = malloc((h->n_trials * m + 1) * sizeof *vals);
+    size_t *map = malloc((h->n_trials + 1) * sizeof *map);
+    if (!vals || !map) {
+        free(vals);
+        free(map);
+        return qs_error_set(err, QS_ERR_NOMEM, "history: out of memory");
+    }
+    for (size_t t = 0; t < h->n_trials; t++)
+        if (qualifies(h, t, use_constraints)) {
+            memcpy(vals + n * m, h->values + t * m, m * sizeof *vals);
+            map[n++] = t;
+        }
+    size_t k = qs_pareto_front(vals, n, m, h->directions, idx_out);
+    for (size_t i = 0; i < k; i++)
+        idx_out[i] = map[idx_out[i]];
+    *n_out = k;
+    free(vals);
+    free(map);
+    return QS_OK;
+}
