@@ -167,7 +167,7 @@ static void test_pack_errors(void)
     CHECK_CONTAINS(err.msg, "aligned");
     CHECK_INT(qs_kernel_pack_size(QS_KFMT_INT8, 0, 3), 0);
     CHECK_INT(qs_kernel_pack_size(QS_KFMT_INT8, 17, 5), 2 * 2 * 64);
-    CHECK_INT(qs_kernel_pack_size(QS_KFMT_BINARY, 17, 65), 2 * 3 * 64 + 17 * 2 * 8);
+    CHECK_INT(qs_kernel_pack_size(QS_KFMT_BINARY, 17, 65), 2 * 3 * 64 + 24 * 2 * 8);
 }
 
 /* All s8 formats, all m, n and k of the grid, random values, every path. */

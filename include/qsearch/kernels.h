@@ -40,9 +40,10 @@ typedef struct {
     int nblocks;             /* ceil(n / 16) */
     int nchunks;             /* chunks per block along k */
     int kchunk;              /* k values per chunk: INT16 2, INT8 4, INT4 8, INT2/TERNARY 16, INT1/BINARY 32 */
-    const uint8_t *data;     /* [nblocks][nchunks][64], 64-byte aligned */
+    const uint8_t *data;     /* panels of 4 blocks, each [nchunks][4][64]; 64-byte aligned */
     int kwords;              /* BINARY: 64-bit words per row of rowbits: ceil(k / 64) */
-    const uint64_t *rowbits; /* BINARY: [n][kwords] bit k%64 of word k/64 = (w == +1); else NULL */
+    const uint64_t *rowbits; /* BINARY: [ceil(n/8)][kwords][8]: word i of rows 8g..8g+7
+                              * side by side, bit c%64 of word c/64 = (w == +1); else NULL */
 } qs_kernel_weights;
 
 /* Name of a format ("int8", "ternary", ...). */

@@ -79,7 +79,8 @@ INL void store8(int32_t *y, int left, __m256i v)
 INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const int32_t *R,
                int32_t *y, int scale, int MR, int bits)
 {
-    const uint8_t *wp = w->data + (size_t)b * (size_t)w->nchunks * QS_KERNEL_CHUNK;
+    size_t cstride = qs_kern_cstride(w, b);
+    const uint8_t *wp = qs_kern_chunk(w, b, 0);
     int kc = w->kchunk, full = w->k / kc;
     __m256i acc[2][4];
     const int8_t *xp[2];
@@ -90,7 +91,7 @@ INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const
     for (int c = 0; c < full; c++) {
         const int8_t *xc[2];
         for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * (size_t)kc;
-        chunk2(acc, wp + (size_t)c * QS_KERNEL_CHUNK, xc, MR, bits);
+        chunk2(acc, wp + (size_t)c * cstride, xc, MR, bits);
     }
     if (full < w->nchunks) {
         _Alignas(32) int8_t buf[2][64];
@@ -100,7 +101,7 @@ INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const
             memcpy(buf[r], xp[r] + (size_t)full * (size_t)kc, (size_t)(w->k - full * kc));
             xc[r] = buf[r];
         }
-        chunk2(acc, wp + (size_t)full * QS_KERNEL_CHUNK, xc, MR, bits);
+        chunk2(acc, wp + (size_t)full * cstride, xc, MR, bits);
     }
     int row = b * QS_KERNEL_NBLOCK, left = w->n - row;
     for (int r = 0; r < MR; r++) {
@@ -175,14 +176,18 @@ TGT void qs_kernel_s8_avx2(const qs_kernel_weights *w, const int8_t *x, int m, i
 INL void s16_block(const qs_kernel_weights *w, const int16_t *xr, int b, int32_t *y32,
                    int64_t *y64, int wide)
 {
-    const uint8_t *wp = w->data + (size_t)b * (size_t)w->nchunks * QS_KERNEL_CHUNK;
+    size_t cstride = qs_kern_cstride(w, b);
+    const uint8_t *wp = qs_kern_chunk(w, b, 0);
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, l0 = a0, l1 = a0, l2 = a0, l3 = a0;
     __m256i minus1 = _mm256_set1_epi32(-1);
     for (int c = 0; c < w->nchunks; c++) {
         int32_t xv = 0;
-        memcpy(&xv, xr + 2 * c, w->k - 2 * c >= 2 ? 4 : 2);
+        if (2 * c + 2 <= w->k)
+            memcpy(&xv, xr + 2 * c, 4);
+        else
+            memcpy(&xv, xr + 2 * c, 2); /* odd k: the pad activation is 0 */
         __m256i xb = _mm256_set1_epi32(xv);
-        const __m256i *p = (const __m256i *)(const void *)(wp + (size_t)c * QS_KERNEL_CHUNK);
+        const __m256i *p = (const __m256i *)(const void *)(wp + (size_t)c * cstride);
         __m256i p0 = _mm256_madd_epi16(_mm256_load_si256(p), xb);
         __m256i p1 = _mm256_madd_epi16(_mm256_load_si256(p + 1), xb);
         if (!wide) {
@@ -230,16 +235,13 @@ TGT void qs_kernel_xnor_avx2(const qs_kernel_weights *w, const uint64_t *xbits, 
     int kw = w->kwords;
     for (int r = 0; r < m; r++) {
         const uint64_t *a = xbits + (size_t)r * (size_t)kw;
-        for (int row = 0; row < w->n; row++) {
-            const uint64_t *b = w->rowbits + (size_t)row * (size_t)kw;
-            int64_t d0 = 0, d1 = 0;
-            int i = 0;
-            for (; i + 2 <= kw; i += 2) {
-                d0 += __builtin_popcountll(a[i] ^ b[i]);
-                d1 += __builtin_popcountll(a[i + 1] ^ b[i + 1]);
-            }
-            if (i < kw) d0 += __builtin_popcountll(a[i] ^ b[i]);
-            y[(size_t)r * (size_t)w->n + (size_t)row] = (int32_t)(w->k - 2 * (d0 + d1));
+        for (int g = 0; g < w->n; g += 8) { /* 8 interleaved rows at a time */
+            const uint64_t *b = w->rowbits + (size_t)g * (size_t)kw;
+            int64_t d[8] = {0};
+            for (int i = 0; i < kw; i++)
+                for (int j = 0; j < 8; j++) d[j] += __builtin_popcountll(a[i] ^ b[8 * i + j]);
+            for (int j = 0; j < 8 && g + j < w->n; j++)
+                y[(size_t)r * (size_t)w->n + (size_t)(g + j)] = (int32_t)(w->k - 2 * d[j]);
         }
     }
 }

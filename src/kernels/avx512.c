@@ -21,7 +21,8 @@ INL __m512i unpack(const uint8_t *p, int bits, int g)
     if (bits == 1) {
         uint64_t m;
         memcpy(&m, p + 8 * g, sizeof m);
-        return _mm512_maskz_set1_epi8((__mmask64)m, 1);
+        /* a masked register move (one uop), not a broadcast from a GPR (two) */
+        return _mm512_maskz_mov_epi8((__mmask64)m, _mm512_set1_epi8(1));
     }
     __m512i v = _mm512_load_si512((const void *)p);
     if (g) v = _mm512_srli_epi16(v, (unsigned)(g * bits));
@@ -35,21 +36,21 @@ INL __m512i bcast4(const int8_t *p)
     return _mm512_set1_epi32(v);
 }
 
-/* One 64-byte chunk of NB blocks (block stride bstride bytes) against MR rows
- * whose chunk-start activations are xp[r]. */
-INL void tile_chunk(__m512i acc[4][4], const uint8_t *p, size_t bstride, const int8_t *const *xp,
+/* One chunk of NB adjacent blocks at p against MR rows whose chunk-start
+ * activations are xp[r]. */
+INL void tile_chunk(__m512i acc[6][8], const uint8_t *p, size_t pnext, const int8_t *const *xp,
                     int MR, int NB, int bits)
 {
     int groups = bits >= 8 ? 1 : 8 / bits;
 #pragma GCC unroll 8
     for (int g = 0; g < groups; g++) {
-        __m512i xb[4];
-#pragma GCC unroll 4
+        __m512i xb[6];
+#pragma GCC unroll 6
         for (int r = 0; r < MR; r++) xb[r] = bcast4(xp[r] + 4 * g);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int j = 0; j < NB; j++) {
-            __m512i wv = unpack(p + (size_t)j * bstride, bits, g);
-#pragma GCC unroll 4
+            __m512i wv = unpack(p + (j >= 4 ? pnext : 0) + (j % 4) * QS_KERNEL_CHUNK, bits, g);
+#pragma GCC unroll 6
             for (int r = 0; r < MR; r++)
                 acc[r][j] = bits == 16 ? _mm512_dpwssd_epi32(acc[r][j], wv, xb[r])
                                        : _mm512_dpbusd_epi32(acc[r][j], wv, xb[r]);
@@ -57,53 +58,69 @@ INL void tile_chunk(__m512i acc[4][4], const uint8_t *p, size_t bstride, const i
     }
 }
 
-/* y rows r0..r0+MR-1, weight blocks b0..b0+NB-1; R[r] is scale/offset's row
- * correction offset * sum(x[r]) (0 for INT16). */
-INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, const int32_t *R,
-              int32_t *y, int scale, int MR, int NB, int bits)
+/* y rows r0..r0+MR-1, weight blocks b0..b0+NB-1, chunks c0..c1-1; R[r] is
+ * the row correction offset * sum(x[r]) (0 for INT16), applied by the slab
+ * with c0 == 0; later slabs add to y. KS = 2 splits k over two accumulator
+ * sets (even and odd chunks) so that a single row still has enough
+ * independent VPDPBUSD chains to hide their latency. */
+INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c0, int c1,
+              const int32_t *R, int32_t *y, int scale, int MR, int NB, int KS, int bits)
 {
     int eb = bits == 16 ? 2 : 1; /* bytes per activation */
-    size_t bstride = (size_t)w->nchunks * QS_KERNEL_CHUNK;
-    size_t xstride = (size_t)w->k * (size_t)eb;
-    const uint8_t *wp = w->data + (size_t)b0 * bstride;
-    int kc = w->kchunk, full = w->k / kc;
-    __m512i acc[4][4];
-    const int8_t *xp[4];
-#pragma GCC unroll 4
+    size_t cstride = qs_kern_cstride(w, b0);
+    /* blocks 4..7 of an 8-block tile lie in the next panel */
+    size_t pnext = (size_t)(qs_kern_chunk(w, b0 + (NB > 4 ? 4 : 0), 0) - qs_kern_chunk(w, b0, 0));
+    size_t xstride = (size_t)w->k * (size_t)eb, xc_bytes = (size_t)w->kchunk * (size_t)eb;
+    const uint8_t *wp = qs_kern_chunk(w, b0, 0);
+    int full = w->k / w->kchunk, c = c0, end = c1 < full ? c1 : full;
+    __m512i acc[2][6][8];
+    const int8_t *xp[6];
+#pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
         xp[r] = x + (size_t)(r0 + r) * xstride;
-#pragma GCC unroll 4
-        for (int j = 0; j < NB; j++) acc[r][j] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int j = 0; j < NB; j++) acc[0][r][j] = acc[1][r][j] = _mm512_setzero_si512();
     }
-    for (int c = 0; c < full; c++) {
-        const int8_t *xc[4];
-#pragma GCC unroll 4
-        for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * (size_t)kc * (size_t)eb;
-        tile_chunk(acc, wp + (size_t)c * QS_KERNEL_CHUNK, bstride, xc, MR, NB, bits);
+    for (; c + KS <= end; c += KS) {
+#pragma GCC unroll 2
+        for (int s = 0; s < KS; s++) {
+            const int8_t *xc[6];
+#pragma GCC unroll 6
+            for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)(c + s) * xc_bytes;
+            tile_chunk(acc[s], wp + (size_t)(c + s) * cstride, pnext, xc, MR, NB, bits);
+        }
     }
-    if (full < w->nchunks) { /* partial last chunk: zero-padded copy of x */
-        _Alignas(64) int8_t buf[4][64];
-        const int8_t *xc[4];
-        size_t rest = (size_t)(w->k - full * kc) * (size_t)eb;
+    if (c < end) { /* odd chunk left by KS = 2 */
+        const int8_t *xc[6];
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * xc_bytes;
+        tile_chunk(acc[0], wp + (size_t)c * cstride, pnext, xc, MR, NB, bits);
+    }
+    if (full < c1) { /* partial last chunk: zero-padded copy of x */
+        _Alignas(64) int8_t buf[6][64];
+        const int8_t *xc[6];
+        size_t rest = (size_t)(w->k - full * w->kchunk) * (size_t)eb;
         for (int r = 0; r < MR; r++) {
             memset(buf[r], 0, sizeof buf[r]);
-            memcpy(buf[r], xp[r] + (size_t)full * (size_t)kc * (size_t)eb, rest);
+            memcpy(buf[r], xp[r] + (size_t)full * xc_bytes, rest);
             xc[r] = buf[r];
         }
-        tile_chunk(acc, wp + (size_t)full * QS_KERNEL_CHUNK, bstride, xc, MR, NB, bits);
+        tile_chunk(acc[0], wp + (size_t)full * cstride, pnext, xc, MR, NB, bits);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
         __m512i corr = _mm512_set1_epi32(R[r]);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int j = 0; j < NB; j++) {
-            __m512i v = acc[r][j];
+            __m512i v = KS == 2 ? _mm512_add_epi32(acc[0][r][j], acc[1][r][j]) : acc[0][r][j];
             if (scale == 2) v = _mm512_add_epi32(v, v);
             else if (scale == -1) v = _mm512_sub_epi32(_mm512_setzero_si512(), v);
-            v = _mm512_sub_epi32(v, corr);
             int row = (b0 + j) * QS_KERNEL_NBLOCK, left = w->n - row;
             __mmask16 mk = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            _mm512_mask_storeu_epi32(y + (size_t)(r0 + r) * (size_t)w->n + (size_t)row, mk, v);
+            int32_t *yp = y + (size_t)(r0 + r) * (size_t)w->n + (size_t)row;
+            v = c0 == 0 ? _mm512_sub_epi32(v, corr)
+                        : _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mk, yp));
+            _mm512_mask_storeu_epi32(yp, mk, v);
         }
     }
 }
@@ -125,17 +142,21 @@ static TGT int32_t row_sum(const int8_t *x, int k)
     return (int32_t)(uint32_t)(uint64_t)total;
 }
 
-typedef void tile_fn(const qs_kernel_weights *, const int8_t *, int, int, const int32_t *,
-                     int32_t *, int);
+typedef void tile_fn(const qs_kernel_weights *, const int8_t *, int, int, int, int,
+                     const int32_t *, int32_t *, int);
 
-#define TILE(BITS, MR, NB)                                                                    \
-    static TGT void tile_##BITS##_##MR##_##NB(const qs_kernel_weights *w, const int8_t *x,   \
-                                              int r0, int b0, const int32_t *R, int32_t *y,  \
-                                              int scale)                                     \
-    {                                                                                         \
-        tile(w, x, r0, b0, R, y, scale, MR, NB, BITS);                                        \
+#define TILE(BITS, MR, NB, KS)                                                                  \
+    static TGT void tile_##BITS##_##MR##_##NB(const qs_kernel_weights *w, const int8_t *x,     \
+                                              int r0, int b0, int c0, int c1, const int32_t *R, \
+                                              int32_t *y, int scale)                           \
+    {                                                                                           \
+        tile(w, x, r0, b0, c0, c1, R, y, scale, MR, NB, KS, BITS);                              \
     }
-#define TILES(BITS) TILE(BITS, 4, 4) TILE(BITS, 1, 4) TILE(BITS, 4, 1) TILE(BITS, 1, 1)
+/* Row tiles of 6 and 4 (4 blocks = 64 outputs), single rows with 8, 4 or 1
+ * blocks and split k, and 1-block tiles for the last blocks. */
+#define TILES(BITS)                                                                             \
+    TILE(BITS, 6, 4, 1) TILE(BITS, 4, 4, 1) TILE(BITS, 6, 1, 1) TILE(BITS, 4, 1, 1)             \
+    TILE(BITS, 1, 8, 2) TILE(BITS, 1, 4, 2) TILE(BITS, 1, 1, 2)
 TILES(16)
 TILES(8)
 TILES(4)
@@ -143,29 +164,55 @@ TILES(2)
 TILES(1)
 
 typedef struct {
-    tile_fn *t44, *t14, *t41, *t11;
+    tile_fn *t64, *t44, *t61, *t41, *t18, *t14, *t11;
 } tile_set;
 
-#define SET(BITS) {tile_##BITS##_4_4, tile_##BITS##_1_4, tile_##BITS##_4_1, tile_##BITS##_1_1}
+#define SET(B)                                                                                  \
+    {tile_##B##_6_4, tile_##B##_4_4, tile_##B##_6_1, tile_##B##_4_1, tile_##B##_1_8,           \
+     tile_##B##_1_4, tile_##B##_1_1}
 static const tile_set sets16 = SET(16), sets8 = SET(8), sets4 = SET(4), sets2 = SET(2),
                       sets1 = SET(1);
 
-/* Runs the tiles over the whole problem: blocks in fours, rows in fours. */
-static TGT void run_tiles(const tile_set *ts, const qs_kernel_weights *w, const int8_t *x, int m,
-                          const int32_t *R, int32_t *y, int scale, size_t xstride)
+/* Rows r0..r1-1 in sixes, then fours, then singly, for one range of blocks and chunks. */
+static void run_rows(tile_fn *t6, tile_fn *t4, tile_fn *t1, const qs_kernel_weights *w,
+                     const int8_t *x, int r0, int r1, const int32_t *R, int32_t *y, int scale,
+                     int b0, int c0, int c1)
 {
-    int b0 = 0;
-    for (; b0 + 4 <= w->nblocks; b0 += 4) {
-        int r0 = 0;
-        for (; r0 + 4 <= m; r0 += 4) ts->t44(w, x, r0, b0, R + r0, y, scale);
-        for (; r0 < m; r0++) ts->t14(w, x, r0, b0, R + r0, y, scale);
+    for (; r0 + 6 <= r1; r0 += 6) t6(w, x, r0, b0, c0, c1, R + r0, y, scale);
+    for (; r0 + 4 <= r1; r0 += 4) t4(w, x, r0, b0, c0, c1, R + r0, y, scale);
+    for (; r0 < r1; r0++) t1(w, x, r0, b0, c0, c1, R + r0, y, scale);
+}
+
+/* Batched calls are blocked so that each piece stays in cache: k slabs of
+ * KSLAB chunks (4 blocks x 64 chunks x 64 bytes = 16 KiB of weights, in L1
+ * while the row tiles pass over them) and row panels of MPANEL rows (their
+ * activations and the 64 outputs they accumulate stay in L1/L2). */
+#define KSLAB 64
+#define MPANEL 48
+
+/* Runs the tiles over the whole problem. */
+static void run_tiles(const tile_set *ts, const qs_kernel_weights *w, const int8_t *x, int m,
+                      const int32_t *R, int32_t *y, int scale)
+{
+    int nc = w->nchunks, b0 = 0;
+    if (m < 4) { /* GEMV-like: one pass over W per row, 8 blocks at a time */
+        for (; b0 + 8 <= w->nblocks; b0 += 8)
+            for (int r = 0; r < m; r++) ts->t18(w, x, r, b0, 0, nc, R + r, y, scale);
+        for (; b0 + 4 <= w->nblocks; b0 += 4)
+            run_rows(ts->t64, ts->t44, ts->t14, w, x, 0, m, R, y, scale, b0, 0, nc);
+    } else {
+        int full4 = w->nblocks / 4 * 4;
+        for (int p0 = 0; p0 < m; p0 += MPANEL) {
+            int p1 = p0 + MPANEL < m ? p0 + MPANEL : m;
+            for (int b = 0; b < full4; b += 4)
+                for (int c0 = 0; c0 < nc; c0 += KSLAB)
+                    run_rows(ts->t64, ts->t44, ts->t14, w, x, p0, p1, R, y, scale, b, c0,
+                             c0 + KSLAB < nc ? c0 + KSLAB : nc);
+        }
+        b0 = full4;
     }
-    for (; b0 < w->nblocks; b0++) {
-        int r0 = 0;
-        for (; r0 + 4 <= m; r0 += 4) ts->t41(w, x, r0, b0, R + r0, y, scale);
-        for (; r0 < m; r0++) ts->t11(w, x, r0, b0, R + r0, y, scale);
-    }
-    (void)xstride;
+    for (; b0 < w->nblocks; b0++)
+        run_rows(ts->t61, ts->t41, ts->t11, w, x, 0, m, R, y, scale, b0, 0, nc);
 }
 
 /* Row corrections are computed in slices of this many rows (stack, no malloc). */
@@ -181,7 +228,7 @@ void qs_kernel_s8_avx512(const qs_kernel_weights *w, const int8_t *x, int m, int
         const int8_t *xs = x + (size_t)s * (size_t)w->k;
         for (int r = 0; r < ms; r++)
             R[r] = (int32_t)((uint32_t)t.offset * (uint32_t)row_sum(xs + (size_t)r * (size_t)w->k, w->k));
-        run_tiles(ts, w, xs, ms, R, y + (size_t)s * (size_t)w->n, t.scale, (size_t)w->k);
+        run_tiles(ts, w, xs, ms, R, y + (size_t)s * (size_t)w->n, t.scale);
     }
 }
 
@@ -191,7 +238,7 @@ void qs_kernel_s16_avx512(const qs_kernel_weights *w, const int16_t *x, int m, i
     for (int s = 0; s < m; s += RSLICE) {
         int ms = m - s < RSLICE ? m - s : RSLICE;
         run_tiles(&sets16, w, (const int8_t *)(const void *)(x + (size_t)s * (size_t)w->k), ms,
-                  zeros, y + (size_t)s * (size_t)w->n, 1, (size_t)w->k * 2);
+                  zeros, y + (size_t)s * (size_t)w->n, 1);
     }
 }
 
@@ -204,13 +251,16 @@ TGT void qs_kernel_s16_i64_avx512(const qs_kernel_weights *w, const int16_t *x, 
     for (int r = 0; r < m; r++) {
         const int16_t *xr = x + (size_t)r * (size_t)w->k;
         for (int b = 0; b < w->nblocks; b++) {
-            const uint8_t *wp = w->data + (size_t)b * (size_t)w->nchunks * QS_KERNEL_CHUNK;
+            const uint8_t *wp = qs_kern_chunk(w, b, 0);
+            size_t cstride = qs_kern_cstride(w, b);
             __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
             for (int c = 0; c < w->nchunks; c++) {
                 int32_t xv = 0;
-                int left = w->k - 2 * c;
-                memcpy(&xv, xr + 2 * c, left >= 2 ? 4 : 2);
-                __m512i p = _mm512_madd_epi16(_mm512_load_si512((const void *)(wp + (size_t)c * 64)),
+                if (2 * c + 2 <= w->k)
+                    memcpy(&xv, xr + 2 * c, 4);
+                else
+                    memcpy(&xv, xr + 2 * c, 2); /* odd k: the pad activation is 0 */
+                __m512i p = _mm512_madd_epi16(_mm512_load_si512((const void *)(wp + (size_t)c * cstride)),
                                               _mm512_set1_epi32(xv));
                 p = _mm512_add_epi32(p, minus1);
                 lo = _mm512_add_epi64(lo, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(p)));
@@ -229,28 +279,41 @@ TGT void qs_kernel_s16_i64_avx512(const qs_kernel_weights *w, const int16_t *x, 
     }
 }
 
-static __attribute__((target("avx512f,avx512vpopcntdq"))) void
-xnor_vpopcnt(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
+#define TGTP __attribute__((target("avx512f,avx512vl,avx512vpopcntdq")))
+
+/* Rows 8g..8g+7 against MR activation rows: one load serves 8 weight rows
+ * (the words are interleaved), so no horizontal sums are needed. */
+static inline __attribute__((always_inline)) TGTP void
+xnor_tile(const qs_kernel_weights *w, const uint64_t *xbits, int r0, int g, int32_t *y, int MR)
 {
     int kw = w->kwords;
-    for (int r = 0; r < m; r++) {
-        const uint64_t *a = xbits + (size_t)r * (size_t)kw;
-        for (int row = 0; row < w->n; row++) {
-            const uint64_t *b = w->rowbits + (size_t)row * (size_t)kw;
-            __m512i acc = _mm512_setzero_si512();
-            int i = 0;
-            for (; i + 8 <= kw; i += 8)
-                acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                _mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i))));
-            if (i < kw) {
-                __mmask8 mk = (__mmask8)((1u << (kw - i)) - 1);
-                acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                _mm512_maskz_loadu_epi64(mk, a + i),
-                                                _mm512_maskz_loadu_epi64(mk, b + i))));
-            }
-            y[(size_t)r * (size_t)w->n + (size_t)row] =
-                (int32_t)(w->k - 2 * _mm512_reduce_add_epi64(acc));
+    const uint64_t *b = w->rowbits + (size_t)g * (size_t)kw;
+    __m512i acc[4];
+    for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_si512();
+    for (int i = 0; i < kw; i++) {
+        __m512i wv = _mm512_loadu_si512(b + 8 * (size_t)i);
+#pragma GCC unroll 4
+        for (int r = 0; r < MR; r++) {
+            __m512i xv = _mm512_set1_epi64((long long)xbits[(size_t)(r0 + r) * (size_t)kw + (size_t)i]);
+            acc[r] = _mm512_add_epi64(acc[r], _mm512_popcnt_epi64(_mm512_xor_si512(wv, xv)));
         }
+    }
+    int left = w->n - g;
+    __mmask8 mk = left >= 8 ? 0xFF : (__mmask8)((1u << left) - 1);
+    __m256i kk = _mm256_set1_epi32(w->k);
+    for (int r = 0; r < MR; r++) {
+        __m256i d = _mm512_cvtepi64_epi32(acc[r]);
+        _mm256_mask_storeu_epi32(y + (size_t)(r0 + r) * (size_t)w->n + (size_t)g, mk,
+                                 _mm256_sub_epi32(kk, _mm256_add_epi32(d, d)));
+    }
+}
+
+static TGTP void xnor_vpopcnt(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
+{
+    for (int g = 0; g < w->n; g += 8) {
+        int r = 0;
+        for (; r + 4 <= m; r += 4) xnor_tile(w, xbits, r, g, y, 4);
+        for (; r < m; r++) xnor_tile(w, xbits, r, g, y, 1);
     }
 }
 

@@ -27,6 +27,33 @@ typedef struct {
     int offset;
 } qs_kern_traits;
 
+/* Blocks are grouped in panels of QS_KERN_PANEL (the last one may be
+ * narrower); a panel is stored chunk-major, [nchunks][panel width][64], so the
+ * blocks a tile reads for one chunk are adjacent and a k slab of a panel is
+ * one contiguous run (no power-of-two strides that alias in L1). */
+#define QS_KERN_PANEL 4
+
+/* Bytes from one chunk of block b to its next chunk along k. */
+static inline size_t qs_kern_cstride(const qs_kernel_weights *w, int b)
+{
+    int pw = w->nblocks - b / QS_KERN_PANEL * QS_KERN_PANEL;
+    return (size_t)(pw < QS_KERN_PANEL ? pw : QS_KERN_PANEL) * QS_KERNEL_CHUNK;
+}
+
+/* The 64-byte chunk c (along k) of block b (rows 16b..16b+15). */
+static inline const uint8_t *qs_kern_chunk(const qs_kernel_weights *w, int b, int c)
+{
+    size_t panel = (size_t)(b / QS_KERN_PANEL) * QS_KERN_PANEL * (size_t)w->nchunks;
+    return w->data + panel * QS_KERNEL_CHUNK + (size_t)c * qs_kern_cstride(w, b) +
+           (size_t)(b % QS_KERN_PANEL) * QS_KERNEL_CHUNK;
+}
+
+/* Index in rowbits of word i of row r (8 rows interleaved word by word). */
+static inline size_t qs_kern_rowbit_word(const qs_kernel_weights *w, int r, int i)
+{
+    return ((size_t)(r / 8) * (size_t)w->kwords + (size_t)i) * 8 + (size_t)(r % 8);
+}
+
 static inline qs_kern_traits qs_kern_traits_of(qs_kernel_fmt fmt)
 {
     switch (fmt) {

@@ -55,7 +55,7 @@ size_t qs_kernel_pack_size(qs_kernel_fmt fmt, int n, int k)
     size_t nblocks = ((size_t)n + QS_KERNEL_NBLOCK - 1) / QS_KERNEL_NBLOCK;
     size_t kc = (size_t)kchunk_of(fmt);
     size_t bytes = nblocks * (((size_t)k + kc - 1) / kc) * QS_KERNEL_CHUNK;
-    if (fmt == QS_KFMT_BINARY) bytes += (size_t)n * (((size_t)k + 63) / 64) * 8;
+    if (fmt == QS_KFMT_BINARY) bytes += ((size_t)n + 7) / 8 * 8 * (((size_t)k + 63) / 64) * 8;
     return bytes;
 }
 
@@ -73,7 +73,7 @@ static size_t locate(const qs_kernel_weights *w, int row, int col, int *byte, in
 {
     int blk = row / QS_KERNEL_NBLOCK, nl = row % QS_KERNEL_NBLOCK;
     int chunk = col / w->kchunk, kc = col % w->kchunk;
-    size_t base = ((size_t)blk * (size_t)w->nchunks + (size_t)chunk) * QS_KERNEL_CHUNK;
+    size_t base = (size_t)(qs_kern_chunk(w, blk, chunk) - w->data);
     if (w->fmt == QS_KFMT_INT16) {
         *byte = (nl * 2 + kc) * 2;
         *shift = 0;
@@ -170,7 +170,7 @@ qs_status qs_kernel_pack_weights(qs_kernel_weights *out, qs_kernel_fmt fmt, int 
         for (int r = 0; r < n; r++)
             for (int c = 0; c < k; c++)
                 if (w[(size_t)r * (size_t)k + (size_t)c] == 1)
-                    bits[(size_t)r * (size_t)out->kwords + (size_t)(c / 64)] |= 1ull << (c % 64);
+                    bits[qs_kern_rowbit_word(out, r, c / 64)] |= 1ull << (c % 64);
         out->rowbits = bits;
     }
     return QS_OK;

@@ -35,8 +35,7 @@ void qs_kernel_s8_ref(const qs_kernel_weights *w, const int8_t *x, int m, int32_
         for (int b = 0; b < w->nblocks; b++) {
             int64_t S[QS_KERNEL_NBLOCK] = {0};
             for (int c = 0; c < w->nchunks; c++) {
-                const uint8_t *p = w->data + ((size_t)b * (size_t)w->nchunks + (size_t)c) *
-                                                 QS_KERNEL_CHUNK;
+                const uint8_t *p = qs_kern_chunk(w, b, c);
                 for (int g = 0; g < t.groups; g++)
                     for (int kin = 0; kin < 4; kin++) {
                         int col = c * w->kchunk + g * 4 + kin;
@@ -60,8 +59,7 @@ static void s16_dots(const qs_kernel_weights *w, const int16_t *xr, int b, int64
 {
     memset(S, 0, QS_KERNEL_NBLOCK * sizeof *S);
     for (int c = 0; c < w->nchunks; c++) {
-        const uint8_t *p = w->data + ((size_t)b * (size_t)w->nchunks + (size_t)c) *
-                                         QS_KERNEL_CHUNK;
+        const uint8_t *p = qs_kern_chunk(w, b, c);
         for (int kin = 0; kin < 2; kin++) {
             int col = c * 2 + kin;
             if (col >= w->k) continue;
@@ -101,9 +99,9 @@ void qs_kernel_xnor_ref(const qs_kernel_weights *w, const uint64_t *xbits, int m
     for (int r = 0; r < m; r++)
         for (int row = 0; row < w->n; row++) {
             const uint64_t *a = xbits + (size_t)r * (size_t)w->kwords;
-            const uint64_t *b = w->rowbits + (size_t)row * (size_t)w->kwords;
             int64_t diff = 0;
-            for (int i = 0; i < w->kwords; i++) diff += __builtin_popcountll(a[i] ^ b[i]);
+            for (int i = 0; i < w->kwords; i++)
+                diff += __builtin_popcountll(a[i] ^ w->rowbits[qs_kern_rowbit_word(w, row, i)]);
             y[(size_t)r * (size_t)w->n + (size_t)row] = (int32_t)(w->k - 2 * diff);
         }
 }
