@@ -5,10 +5,11 @@
 #include "cli.h"
 #include "qsearch/evaluate.h"
 #include "qsearch/npy.h"
+#include "qsearch/quantize.h"
 #include "qsearch/safetensors.h"
 
 typedef struct {
-    const char *model, *data, *split, *logits_path;
+    const char *model, *data, *split, *logits_path, *quant;
     int as_json;
 } eval_args;
 
@@ -22,6 +23,38 @@ static json_t *confusion_json(const qs_quality *q)
         json_array_append_new(rows, row);
     }
     return rows;
+}
+
+/* Which tensor of which layer runs in which format. */
+static json_t *quant_json(const qs_model *m, const qs_quant_config *cfg)
+{
+    json_t *layers = json_array();
+    char buf[160];
+    for (size_t i = 0; i < m->n_layers; i++) {
+        json_t *l = json_pack("{s:s, s:s}", "name", m->layers[i].name, "type", qs_layer_kind_name(m->layers[i].kind));
+        for (int r = 0; r < QS_TENSOR_COUNT; r++)
+            if (qs_quant_layer_has_tensor(m->layers[i].kind, (qs_tensor_role)r))
+                json_object_set_new(l, qs_tensor_role_name((qs_tensor_role)r),
+                                    json_string(qs_quant_describe(cfg, i, (qs_tensor_role)r, buf, sizeof buf)));
+        json_array_append_new(layers, l);
+    }
+    return layers;
+}
+
+static void print_quant(const qs_model *m, const qs_quant_config *cfg)
+{
+    char buf[3][160];
+    cli_info("\n%-14s %-12s %-46s %-32s %s\n", "layer", "type", "data_in", "weight", "bias");
+    for (size_t i = 0; i < m->n_layers; i++) {
+        for (int r = 0; r < QS_TENSOR_COUNT; r++)
+            if (qs_quant_layer_has_tensor(m->layers[i].kind, (qs_tensor_role)r))
+                qs_quant_describe(cfg, i, (qs_tensor_role)r, buf[r], sizeof buf[r]);
+            else
+                snprintf(buf[r], sizeof buf[r], "-");
+        cli_info("%-14s %-12s %-46s %-32s %s\n", m->layers[i].name, qs_layer_kind_name(m->layers[i].kind), buf[0],
+                 buf[1], buf[2]);
+    }
+    cli_info("\n");
 }
 
 static json_t *result_json(const eval_args *a, const qs_model *m, const qs_dataset *ds, const qs_quality *q)
@@ -63,6 +96,8 @@ static qs_status run_eval(eval_args *a, json_t **out, qs_error *err)
     qs_dataset ds = {0};
     qs_eval_inputs in = {0};
     qs_quality q = {0};
+    qs_quant_config cfg = {0};
+    qs_quant_model qm = {0};
     float *logits = NULL;
     qs_split_id split;
     qs_status st = qs_split_parse(a->split, &split, err);
@@ -70,24 +105,43 @@ static qs_status run_eval(eval_args *a, json_t **out, qs_error *err)
         st = qs_safetensors_load_model(a->model, &m, &meta, err);
     if (st)
         return st;
+    const qs_model *run = m;
+    const qs_model_hooks *hooks = NULL;
+    if (a->quant) {
+        st = qs_quant_config_load(&cfg, m, a->quant, err);
+        if (st == QS_OK)
+            st = qs_quant_model_init(&qm, m, err);
+        if (st == QS_OK)
+            st = qs_quant_model_apply(&qm, &cfg, err);
+        run = qm.copy;
+        hooks = &qm.hooks;
+    }
     if (!a->data)
         a->data = meta.dataset[0] ? meta.dataset : "letter";
     qs_data_options dopt;
     qs_data_options_default(&dopt);
-    st = qs_data_load(&ds, a->data, &dopt, err);
+    if (st == QS_OK)
+        st = qs_data_load(&ds, a->data, &dopt, err);
     if (st == QS_OK)
         st = qs_eval_inputs_prepare(&in, m, &meta, &ds, split, a->model, err);
     if (st == QS_OK && !(logits = malloc((in.n ? in.n : 1) * m->classes * sizeof *logits)))
         st = qs_error_set(err, QS_ERR_NOMEM, "eval: cannot allocate logits");
     if (st == QS_OK)
-        st = qs_evaluate(m, &in, NULL, logits, &q, err);
+        st = qs_evaluate(run, &in, hooks, logits, &q, err);
     if (st == QS_OK && a->logits_path)
         st = qs_npy_write_f32(a->logits_path, logits, in.n, m->classes, err);
     if (st == QS_OK) {
+        if (!a->as_json && a->quant)
+            print_quant(m, &cfg);
         if (!a->as_json)
             print_human(a, m, &ds, &q);
         *out = result_json(a, m, &ds, &q);
+        json_object_set_new(*out, "quant", a->quant ? json_string(a->quant) : json_null());
+        if (a->quant)
+            json_object_set_new(*out, "quantization", quant_json(m, &cfg));
     }
+    qs_quant_model_free(&qm);
+    qs_quant_config_free(&cfg);
     free(logits);
     qs_quality_free(&q);
     qs_eval_inputs_free(&in);
@@ -105,17 +159,22 @@ int cmd_eval(int argc, char **argv)
     const cli_option opts[] = {
         {"model", 'm', CLI_STRING, &a.model, "MODEL", "model file (.safetensors) written by qsearch train"},
         {"data", 'd', CLI_STRING, &a.data, "DATA", "dataset (default: the one the model was trained on)"},
+        {"quant", 'q', CLI_STRING, &a.quant, "Q.toml", "quantize with this [passes.quantize] config (MASE format)"},
         {"split", 0, CLI_STRING, &a.split, "SPLIT", "test (default), val or train"},
         {"logits", 0, CLI_STRING, &a.logits_path, "F.npy", "also write the logits [n][classes] as float32 .npy"},
         {"json", 0, CLI_FLAG, &a.as_json, NULL, "print one JSON document on stdout"},
     };
     const cli_spec spec = {
-        .usage = "qsearch eval --model MODEL [--data DATA] [--split test|val|train] [--logits F.npy] [--json]",
+        .usage = "qsearch eval --model MODEL [--data DATA] [--quant Q.toml] [--split test|val|train]\n"
+                 "                    [--logits F.npy] [--json]",
         .description = "Evaluates a model on one split of a dataset: accuracy with its 95% Wilson\n"
                        "interval, macro accuracy (mean per-class recall), cross-entropy loss and the\n"
-                       "confusion matrix.",
+                       "confusion matrix. With --quant, the model is quantized per layer and\n"
+                       "tensor as the config says (MASE's quantizers, bit-exact) and the table of\n"
+                       "formats is printed; the model file is not changed.",
         .options = opts, .n_options = sizeof opts / sizeof opts[0],
-        .epilog = "example: qsearch eval --model jsc-s.safetensors --data letter --json",
+        .epilog = "examples:\n  qsearch eval --model jsc-s.safetensors --data letter --json\n"
+                  "  qsearch eval --model jsc-s.safetensors --quant configs/quant-int8.toml",
     };
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)
