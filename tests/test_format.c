@@ -515,6 +515,45 @@ static void test_int_kernel_matches_ref(void)
     }
 }
 
+/* The exponent-bit fast paths equal floor/ceil/rint of the float32-rounded
+ * log2 on every exponent, around every boundary, and on random patterns. */
+static void test_log2_fast_paths(void)
+{
+    long bad = 0, count = 0;
+    qs_rng r;
+    qs_rng_seed(&r, 11);
+    uint32_t centers[3] = {0, 0x7fffff, 0x3504f3};
+    for (uint32_t ex = 0; ex < 256; ex++)
+        for (int c = 0; c < 4; c++)
+            for (int32_t off = -8400; off <= 8400; off += (off > -70 && off < 70) ? 1 : 37) {
+                uint32_t u;
+                if (c < 3) {
+                    int64_t man = (int64_t)centers[c] + off;
+                    if (man < 0 || man > 0x7fffff)
+                        continue;
+                    u = ex << 23 | (uint32_t)man;
+                } else {
+                    u = (uint32_t)qs_rng_u64(&r) & 0x7fffffffu;
+                }
+                float v;
+                memcpy(&v, &u, 4);
+                float l = (float)log2((double)v);
+                float fl = qs_fmt_floor_log2(v), ce = qs_fmt_ceil_log2(v), ro = qs_fmt_round_log2(v);
+                /* == rather than bits: a -0 exponent (ceil of -0.3) is the same 2**e */
+                int differ = !(fl == floorf(l) || (isnan(fl) && isnan(l))) ||
+                             !(ce == ceilf(l) || (isnan(ce) && isnan(l))) ||
+                             !(ro == rintf(l) || (isnan(ro) && isnan(l)));
+                if (differ && bad < 3)
+                    fprintf(stderr, "  log2 of %a: %g %g %g vs %g %g %g\n", (double)v, (double)fl,
+                            (double)ce, (double)ro, (double)floorf(l), (double)ceilf(l),
+                            (double)rintf(l));
+                bad += differ;
+                count++;
+            }
+    fprintf(stderr, "  log2 fast paths: %ld values, %ld differ\n", count, bad);
+    CHECK_INT(bad, 0);
+}
+
 static void test_int_speed(void)
 {
     /* informational (noisy, shared machine): the bound only catches gross regressions */
@@ -552,6 +591,7 @@ int main(void)
     RUN(test_spec_parse_and_str);
     RUN(test_storage_bits);
     RUN(test_int_kernel_matches_ref);
+    RUN(test_log2_fast_paths);
     RUN(test_int_speed);
     return qs_test_summary();
 }

@@ -34,4 +34,10 @@ void qs_fmt_int_kernel_ref(const float *in, float *out, size_t n, float scale,
 void qs_fmt_int_kernel(const float *in, float *out, size_t n, float scale,
                        float inv_scale, float lo, float hi);
 
+/* floor/ceil/round-half-even of log2(v) rounded to float32, as torch gets
+ * them (fast paths from the exponent bits; exposed for the tests). */
+float qs_fmt_floor_log2(float v);
+float qs_fmt_ceil_log2(float v);
+float qs_fmt_round_log2(float v);
+
 #endif

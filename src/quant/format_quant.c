@@ -8,9 +8,10 @@
  *  - masks multiply: (float)!c * y + (float)c * x, so 0 * inf gives NaN as in torch;
  *  - log2 is rounded to float32 from a double log2 (torch's Sleef and glibc
  *    log2f differ by an ulp at times, but never in floor/ceil/round of it);
- *  - 2**e of an integer-valued float is exact (ldexpf).
+ *  - 2**e of an integer-valued float is exact (built from its bits).
  * Kernels here are pure: no allocation, no I/O. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -36,16 +37,67 @@ static inline float log2_f32(float v)
     return (float)log2((double)v);
 }
 
-/* 2**e for e an integer-valued float (after clamping), NaN kept. */
+static inline uint32_t f32_bits(float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+/* floor, ceil and round-half-even of log2_f32(v) without the log: from the
+ * exponent bits, except within 2^-10 of the points where float32 rounding of
+ * log2 could move the result (mantissa near 1, 2 or sqrt 2; there the log2
+ * changes by at least 1e-3, far above its rounding error of 1e-5), and
+ * except zero, subnormals, inf and NaN. Equal to the log2 forms always
+ * (tested on every exponent and around every boundary). */
+#define MAN_WIN (1u << 13)
+#define MAN_MAX 0x7fffffu
+#define MAN_SQRT2 0x3504f3u /* mantissa bits of sqrt(2) */
+
+static inline float floor_log2(float v)
+{
+    uint32_t u = f32_bits(v), ex = (u >> 23) & 0xff, man = u & MAN_MAX;
+    if (ex == 0 || ex == 255 || (u >> 31) || man > MAN_MAX - MAN_WIN)
+        return floorf(log2_f32(v));
+    return (float)((int)ex - 127);
+}
+
+static inline float ceil_log2(float v)
+{
+    uint32_t u = f32_bits(v), ex = (u >> 23) & 0xff, man = u & MAN_MAX;
+    if (ex == 0 || ex == 255 || (u >> 31) || (man != 0 && man < MAN_WIN))
+        return ceilf(log2_f32(v));
+    return (float)((int)ex - 127 + (man != 0));
+}
+
+static inline float round_log2(float v)
+{
+    uint32_t u = f32_bits(v), ex = (u >> 23) & 0xff, man = u & MAN_MAX;
+    uint32_t d = man > MAN_SQRT2 ? man - MAN_SQRT2 : MAN_SQRT2 - man;
+    if (ex == 0 || ex == 255 || (u >> 31) || d < MAN_WIN)
+        return rintf(log2_f32(v));
+    return (float)((int)ex - 127 + (man > MAN_SQRT2));
+}
+
+float qs_fmt_floor_log2(float v) { return floor_log2(v); }
+float qs_fmt_ceil_log2(float v) { return ceil_log2(v); }
+float qs_fmt_round_log2(float v) { return round_log2(v); }
+
+/* 2**e for e an integer-valued float (after clamping), NaN kept; exact,
+ * subnormal below 2^-126, inf from 2^128 (as torch.pow in float32). */
 static inline float pow2f(float e)
 {
     if (isnan(e))
         return e;
-    if (e > 300.0f)
+    if (e >= 128.0f)
         return INFINITY;
-    if (e < -300.0f)
+    if (e < -149.0f)
         return 0.0f;
-    return ldexpf(1.0f, (int)e);
+    int k = (int)e;
+    uint32_t u = k >= -126 ? (uint32_t)(k + 127) << 23 : 1u << (k + 149);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
 }
 
 static inline int isclose0(float v)
@@ -248,7 +300,7 @@ static inline float mf_denorm1(float x, const fp_params *p)
 {
     float sign = sgnf(x + 1e-9f);
     float value = fabsf(x);
-    float e = clampf(ceilf(log2_f32(value + 1e-9f)), p->emin, p->emax);
+    float e = clampf(ceil_log2(value + 1e-9f), p->emin, p->emax);
     float pe = pow2f(e);
     float sm = clampf(rintf(value / pe * p->shift), 0.0f, p->mmax);
     float y = sign * pe * (sm / p->shift);
@@ -260,7 +312,7 @@ static inline float mf_ieee1(float x, const fp_params *p)
 {
     float sign = sgnf(x + 1e-9f);
     float value = fabsf(x);
-    float e = clampf(floorf(log2_f32(value + 1e-9f)), p->emin, p->emax);
+    float e = clampf(floor_log2(value + 1e-9f), p->emin, p->emax);
     float pe = pow2f(e);
     float mant = value / pe;
     float normal = (float)!(e == -p->bias); /* the clamped exponent is the subnormal one */
@@ -302,7 +354,7 @@ void qs_fmt_quantize_log(const qs_format_spec *s, const float *in, float *out,
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
         float sign = sgnf(x + eps);
-        float e = clampf(rintf(log2_f32(fabsf(x) + eps)), p.emin, p.emax);
+        float e = clampf(round_log2(fabsf(x) + eps), p.emin, p.emax);
         out[i] = sign * pow2f(e);
     }
 }
@@ -366,7 +418,7 @@ static void block_quant(const float *in, float *out, const size_t dims[3], size_
                         size_t b0, size_t c0, const size_t bs[3], float pbm,
                         const fp_params *p)
 {
-    float e = clampf(ceilf(log2_f32(pbm)), p->emin, p->emax);
+    float e = clampf(ceil_log2(pbm), p->emin, p->emax);
     float pe = pow2f(e);
     size_t a1 = a0 + bs[0] < dims[0] ? a0 + bs[0] : dims[0];
     size_t b1 = b0 + bs[1] < dims[1] ? b0 + bs[1] : dims[1];
