@@ -3,7 +3,7 @@
  * non-dominated sort, crowding distance, front extraction, 2-D hypervolume.
  *
  * Objective values are row-major: values[i * m + k] is objective k of point i
- * (n points, m objectives). Nothing here allocates except qs_pareto_sort. */
+ * (n points, m objectives). Only qs_pareto_sort and qs_pareto_hypervolume allocate. */
 #ifndef QSEARCH_PARETO_H
 #define QSEARCH_PARETO_H
 

@@ -106,6 +106,7 @@ qs_status qs_sampler_new(qs_sampler_kind kind, const qs_sampler_space *sp,
 /* Frees the sampler (NULL ok). */
 void qs_sampler_delete(qs_sampler *s);
 
+/* The kind the sampler was created with. */
 qs_sampler_kind qs_sampler_kind_of(const qs_sampler *s);
 
 /* Proposes the configuration of trial number h->n_trials into choices_out[n_params].
@@ -115,7 +116,9 @@ qs_sampler_kind qs_sampler_kind_of(const qs_sampler *s);
  * *exhausted = true and writes nothing (with exhausted NULL that is QS_ERR_USAGE).
  * Other kinds never exhaust (they may repeat a configuration; the driver's hash
  * check skips it). QS_ERR_INPUT if h does not match the space (choice out of
- * range, wrong n_params) or a kind needs objectives that h lacks. */
+ * range, wrong n_params) or a kind needs objectives that h lacks.
+ * Caches (bruteforce's taken set, NSGA-II's elite) live in s: one ask at a time
+ * per sampler (serialise asks across threads). */
 qs_status qs_sampler_ask(qs_sampler *s, const qs_history *h, uint32_t *choices_out,
                          bool *exhausted, qs_error *err);
 
