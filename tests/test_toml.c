@@ -657,6 +657,35 @@ static void test_files(void)
     qs_toml_free(NULL);
 }
 
+/* Tables of 16+ keys are indexed: lookups and duplicate checks must still be exact. */
+static void test_large_tables(void)
+{
+    char *text = malloc(200 * 32);
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    size_t n = 0;
+    for (int i = 0; i < 200; i++)
+        n += (size_t)sprintf(text + n, "k%d = %d\n", i, i * 3);
+    n += (size_t)sprintf(text + n, "\"nul\\u0000key\" = -1\n");
+    qs_toml_doc *d = parse(text);
+    CHECK(d && d->root->u.tab.len == 201);
+    int all = 1;
+    for (int i = 0; i < 200; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        all &= d && qs_toml_table_get(d->root, key) && qs_toml_table_get(d->root, key)->u.i == i * 3;
+    }
+    CHECK(all);
+    CHECK(d && qs_toml_table_get(d->root, "k200") == NULL);
+    CHECK(d && qs_toml_table_getn(d->root, "nul\0key", 7) != NULL);
+    CHECK(d && qs_toml_table_get(d->root, "nul") == NULL);
+    qs_toml_free(d);
+    sprintf(text + n, "k150 = 0\n");
+    expect_error(0, text, strlen(text), 202, 1, "duplicate key 'k150' (first defined at 151:1)");
+    free(text);
+}
+
 static void test_nesting_limit(void)
 {
     char buf[700];
@@ -892,6 +921,7 @@ int main(int argc, char **argv)
     RUN(test_json);
     RUN(test_roundtrip);
     RUN(test_files);
+    RUN(test_large_tables);
     RUN(test_nesting_limit);
     RUN(test_invalid_documents);
     return qs_test_summary();

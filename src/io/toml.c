@@ -215,6 +215,7 @@ static void value_free(qs_toml_value *v)
             value_free(v->u.tab.items[i].value);
         }
         free(v->u.tab.items);
+        free(node(v)->index);
     }
     free(node(v));
 }
@@ -246,14 +247,72 @@ static qs_status array_push(parser *p, qs_toml_value *arr, qs_toml_value *v)
     return QS_OK;
 }
 
-static qs_toml_entry *table_find(qs_toml_value *t, const keypart *k)
+#define INDEX_MIN 16
+
+static uint64_t key_hash(const char *k, size_t len)
 {
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211u;
+    return h;
+}
+
+qs_toml_entry *qs_toml_table_entry(const qs_toml_value *t, const char *key, size_t len)
+{
+    const qs_toml_node *nd = (const qs_toml_node *)(const void *)t;
+    if (nd->index) {
+        size_t mask = nd->index_cap - 1;
+        for (size_t i = key_hash(key, len) & mask; nd->index[i]; i = (i + 1) & mask) {
+            qs_toml_entry *e = &t->u.tab.items[nd->index[i] - 1];
+            if (e->key_len == len && memcmp(e->key, key, len) == 0)
+                return e;
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < t->u.tab.len; i++) {
         qs_toml_entry *e = &t->u.tab.items[i];
-        if (e->key_len == k->len && memcmp(e->key, k->s, k->len) == 0)
+        if (e->key_len == len && memcmp(e->key, key, len) == 0)
             return e;
     }
     return NULL;
+}
+
+static qs_toml_entry *table_find(qs_toml_value *t, const keypart *k)
+{
+    return qs_toml_table_entry(t, k->s, k->len);
+}
+
+static void index_put(qs_toml_node *nd, size_t pos)
+{
+    const qs_toml_entry *e = &nd->v.u.tab.items[pos];
+    size_t mask = nd->index_cap - 1, i = key_hash(e->key, e->key_len) & mask;
+    while (nd->index[i])
+        i = (i + 1) & mask;
+    nd->index[i] = (uint32_t)(pos + 1);
+}
+
+/* Keeps the index of a table of INDEX_MIN+ keys at most half full; 0 on OOM. */
+static int index_update(qs_toml_node *nd)
+{
+    size_t len = nd->v.u.tab.len;
+    if (len < INDEX_MIN || len >= UINT32_MAX)
+        return 1;
+    if (nd->index && 2 * len <= nd->index_cap) {
+        index_put(nd, len - 1);
+        return 1;
+    }
+    size_t cap = 64;
+    while (cap < 4 * len)
+        cap *= 2;
+    uint32_t *idx = calloc(cap, sizeof *idx);
+    if (!idx)
+        return 0;
+    free(nd->index);
+    nd->index = idx;
+    nd->index_cap = cap;
+    for (size_t i = 0; i < len; i++)
+        index_put(nd, i);
+    return 1;
 }
 
 /* Appends key -> v (takes v; the key is copied). */
@@ -272,7 +331,7 @@ static qs_status table_add(parser *p, qs_toml_value *t, const keypart *k, qs_tom
     t->u.tab.items = items;
     t->u.tab.items[t->u.tab.len++] = (qs_toml_entry){key, k->len, k->line, k->col, v};
     v->parent = t;
-    return QS_OK;
+    return index_update(nd) ? QS_OK : nomem(p);
 }
 
 /* ---- strings ---- */

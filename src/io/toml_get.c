@@ -60,12 +60,8 @@ const qs_toml_value *qs_toml_table_getn(const qs_toml_value *table, const char *
 {
     if (!table || table->type != QS_TOML_TABLE || !key)
         return NULL;
-    for (size_t i = 0; i < table->u.tab.len; i++) {
-        const qs_toml_entry *e = &table->u.tab.items[i];
-        if (e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
-            return e->value;
-    }
-    return NULL;
+    const qs_toml_entry *e = qs_toml_table_entry(table, key, key_len);
+    return e ? e->value : NULL;
 }
 
 const qs_toml_value *qs_toml_table_get(const qs_toml_value *table, const char *key)

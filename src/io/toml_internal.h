@@ -17,12 +17,19 @@ typedef struct {
     unsigned flags;
     int sec;    /* section (header count) in which dotted keys last touched the table */
     size_t cap; /* capacity of v.u.arr.items or v.u.tab.items */
+    /* tables of 16+ keys: open-addressing index of entry positions + 1 (0 = empty),
+     * so that documents with huge tables parse in linear time */
+    uint32_t *index;
+    size_t index_cap; /* a power of two, at least twice the entries */
 } qs_toml_node;
 
 static inline unsigned qs_toml_flags(const qs_toml_value *v)
 {
     return ((const qs_toml_node *)(const void *)v)->flags;
 }
+
+/* The entry of key[0..len) in table t, or NULL. */
+qs_toml_entry *qs_toml_table_entry(const qs_toml_value *t, const char *key, size_t len);
 
 /* True when a key may be written bare (A-Za-z0-9_- only, non-empty). */
 int qs_toml_key_is_bare(const char *k, size_t len);
