@@ -96,6 +96,12 @@ typedef struct {
 typedef void (*qs_quantize_fn)(const qs_format_spec *spec, const float *in, float *out,
                                const size_t *shape, int ndim);
 
+/* Integer domain of a format (integer only): stored ints and back. */
+typedef qs_status (*qs_to_int_fn)(const qs_format_spec *spec, const float *in, int32_t *q,
+                                  size_t n, qs_error *err);
+typedef void (*qs_from_int_fn)(const qs_format_spec *spec, const int32_t *q, float *out,
+                               size_t n);
+
 /* Static description of one format (one row of the traits table). */
 typedef struct {
     const char *name;          /* "integer", "minifloat_denorm", ... (MASE's names) */
@@ -106,6 +112,8 @@ typedef struct {
     int default_exponent_width; /* 0 when not applicable */
     int fixed_bits;            /* storage bits per element when independent of width (binary 1, ternary 2), else 0 */
     qs_quantize_fn quantize;
+    qs_to_int_fn to_int;       /* NULL when the format has no integer domain */
+    qs_from_int_fn from_int;   /* NULL likewise */
 } qs_format_traits;
 
 /* Traits of format f (f < QS_FMT_COUNT). */
@@ -176,6 +184,9 @@ qs_status qs_quantize_shaped(const qs_format_spec *spec, const float *in, float 
  * +-inf saturate (SAT_ZERO: 0). Needs width <= 32 signed, <= 31 unsigned. */
 qs_status qs_quantize_to_int(const qs_format_spec *spec, const float *in, int32_t *q,
                              size_t n, qs_error *err);
+
+/* Integer format: out = float32(q * 2^-frac_width), the inverse of to_int. */
+void qs_dequantize_int(const qs_format_spec *spec, const int32_t *q, float *out, size_t n);
 
 /* Integer format: the scale 2^-frac_width of one integer step. */
 float qs_format_int_scale(const qs_format_spec *spec);

@@ -26,6 +26,8 @@ static const qs_format_traits TRAITS[QS_FMT_COUNT] = {
         .required = P(QS_P_WIDTH),
         .width_min = 1, .width_max = 32,
         .quantize = qs_fmt_quantize_integer,
+        .to_int = qs_quantize_to_int,
+        .from_int = qs_dequantize_int,
     },
     [QS_FMT_MINIFLOAT_DENORM] = {
         .name = "minifloat_denorm",

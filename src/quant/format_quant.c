@@ -273,6 +273,13 @@ qs_status qs_quantize_to_int(const qs_format_spec *s, const float *in, int32_t *
     return QS_OK;
 }
 
+void qs_dequantize_int(const qs_format_spec *s, const int32_t *q, float *out, size_t n)
+{
+    double scale = ldexp(1.0, -qs_format_spec_frac_width(s));
+    for (size_t i = 0; i < n; i++)
+        out[i] = (float)((double)q[i] * scale); /* exact in double, one rounding */
+}
+
 float qs_format_int_scale(const qs_format_spec *s)
 {
     return ldexpf(1.0f, -qs_format_spec_frac_width(s));
