@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Recomputes, with Optuna 3.1's own functions (Debian's python3-optuna), the
 hand-computed TPE values checked in tests/test_sampler.c (test_tpe_hand_densities,
-test_motpe_hand). Not part of the suite; run it when changing the TPE code:
-    /usr/bin/python3 tests/sampler_golden.py
+test_motpe_hand), and with --sep5 Optuna's trials-to-optimum on the synthetic
+objective of test_tpe_beats_random. Not part of the suite; run it when changing
+the TPE code:
+    /usr/bin/python3 tests/sampler_golden.py [--sep5]
 """
+import sys
 import warnings
 
 import numpy as np
@@ -44,3 +47,27 @@ w = _calculate_weights_below_for_multi_objective(vals, below, None)
 print("mo below", list(below), "weights", w)
 choice0 = {1: 1, 4: 0}
 print("mo l(x) * 102:", pdf([choice0[i] for i in below], w) * 102)
+
+if "--sep5" in sys.argv:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    T = [3, 1, 2, 0, 3]
+
+    def sep5(c):
+        return sum((c[i] - T[i]) ** 2 * (1 + i % 2) for i in range(5))
+
+    for mv in (False, True):
+        need = []
+        for seed in range(20):
+            st = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed, multivariate=mv))
+            n = 300
+            for i in range(300):
+                tr = st.ask()
+                v = sep5([tr.suggest_categorical(f"p{k}", [0, 1, 2, 3]) for k in range(5)])
+                st.tell(tr, v)
+                if v == 0:
+                    n = i + 1
+                    break
+            need.append(n)
+        print(f"sep5 optuna tpe multivariate={mv}: mean trials to optimum (cap 300) {np.mean(need)}")
