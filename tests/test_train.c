@@ -224,6 +224,13 @@ static void test_progress_lines(void)
     CHECK_CONTAINS(c.first, "  val_acc ");
     CHECK_CONTAINS(c.first, "  lr 0.01000  ");
     CHECK_CONTAINS(c.first, " s");
+    /* without a validation split the column says so */
+    memset(&c, 0, sizeof c);
+    qs_log_set(capture, &c);
+    o.epochs = 1;
+    CHECK_INT(qs_train(m, &tr, NULL, &o, NULL, &err), QS_OK);
+    qs_log_set(NULL, NULL);
+    CHECK_CONTAINS(c.first, "  val_acc -  lr ");
     qs_model_delete(m);
     free_split(&tr);
 }
@@ -260,7 +267,7 @@ static void test_bad_input(void)
     /* a NaN parameter makes the loss NaN: training stops with a clear error */
     m->layers[2].weight[0] = NAN;
     CHECK_INT(qs_train(m, &tr, NULL, &o, NULL, &err), QS_ERR_INPUT);
-    CHECK_CONTAINS(err.msg, "epoch 1 batch 1: loss is nan");
+    CHECK_CONTAINS(err.msg, "epoch 1 batch 1: loss is NaN");
     qs_model_delete(m);
     /* a last batch of one sample is skipped when the model has BatchNorm */
     CHECK_INT(qs_model_build(&m, "jsc-tiny", 6, 4, 0, &err), QS_OK);

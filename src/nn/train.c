@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -385,8 +386,8 @@ static qs_status run_epoch(qs_model *m, const qs_split *train, const qs_train_op
         double loss = qs_trainer_forward(w->tr, m, w->xb, w->yb, rows, &c);
         if (!isfinite(loss))
             return qs_error_set(err, QS_ERR_INPUT,
-                                "train: epoch %d batch %zu: loss is %g (diverged; try a lower lr)",
-                                epoch, b + 1, loss);
+                                "train: epoch %d batch %zu: loss is %s (diverged; try a lower lr)",
+                                epoch, b + 1, isnan(loss) ? "NaN" : "infinite");
         qs_trainer_backward(w->tr, m);
         qs_adam_step(&w->adam, m->params, qs_trainer_grad(w->tr), lr, o->weight_decay);
         loss_sum += loss * (double)rows;
@@ -425,9 +426,13 @@ qs_status qs_train(qs_model *m, const qs_split *train, const qs_split *val,
         if (val && val->n)
             evaluate(m, val, &w, &h->val_loss, &h->val_acc);
         h->seconds = now_seconds() - te;
-        if (o->log_every_epoch)
-            qs_log("epoch %d/%d  loss %.4f  train_acc %.4f  val_acc %.4f  lr %.5f  %.2f s", e + 1,
-                   o->epochs, h->loss, h->train_acc, h->val_acc, h->lr, h->seconds);
+        if (o->log_every_epoch) {
+            char va[32] = "-"; /* no validation split */
+            if (!isnan(h->val_acc))
+                snprintf(va, sizeof va, "%.4f", h->val_acc);
+            qs_log("epoch %d/%d  loss %.4f  train_acc %.4f  val_acc %s  lr %.5f  %.2f s", e + 1,
+                   o->epochs, h->loss, h->train_acc, va, h->lr, h->seconds);
+        }
     }
     if (hist)
         ws_free(&w);
