@@ -218,6 +218,31 @@ static void test_s8_extremes(void)
     free(w);
 }
 
+/* Long rows: many k slabs in batched calls and, for 4- and 2-bit codes, the
+ * periodic fold of the split accumulators in single-row calls (every 4096
+ * chunks), with extreme and random values. */
+static void test_s8_long_k(void)
+{
+    const int n = 65, k = 70001, mmax = 7;
+    int fails = 0;
+    int8_t *x = malloc((size_t)mmax * k);
+    int32_t *w = malloc(sizeof *w * (size_t)n * k);
+    const qs_kernel_fmt fmts[3] = {QS_KFMT_INT8, QS_KFMT_INT4, QS_KFMT_INT2};
+    for (int f = 0; f < 3; f++) {
+        int32_t lo, hi;
+        qs_kernel_fmt_range(fmts[f], &lo, &hi);
+        for (int e = 0; e < 3; e++) { /* x = -128 with w = hi, then w = lo, then random */
+            for (int i = 0; i < mmax * k; i++) x[i] = (int8_t)(e == 2 ? (int)qs_rng_below(&rng, 256) - 128 : -128);
+            for (int i = 0; i < n * k; i++) w[i] = e == 2 ? rand_w(fmts[f]) : e ? lo : hi;
+            fails += check_s8(fmts[f], 1, n, k, w, x);
+            fails += check_s8(fmts[f], mmax, n, k, w, x);
+        }
+    }
+    CHECK_INT(fails, 0);
+    free(x);
+    free(w);
+}
+
 /* INT16 with int32 accumulators (values where sums fit) and with int64. */
 static void test_s16_random_grid(void)
 {
@@ -414,6 +439,7 @@ int main(void)
     RUN(test_every_width);
     RUN(test_s8_random_grid);
     RUN(test_s8_extremes);
+    RUN(test_s8_long_k);
     RUN(test_s16_random_grid);
     RUN(test_s16_extremes);
     RUN(test_xnor);

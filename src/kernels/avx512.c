@@ -58,6 +58,52 @@ INL void tile_chunk(__m512i acc[6][8], const uint8_t *p, size_t pnext, const int
     }
 }
 
+/* Split variant for 4- and 2-bit codes: instead of shifting every field down,
+ * odd groups are masked in place (0xF0, or 0x0C after a 4-bit shift) and
+ * accumulated in acc1, which thus holds 16 (or 4) times their sum; that saves
+ * one shift per two groups. The caller folds acc1 >> 4 (>> 2) into acc0
+ * often enough that acc1 cannot overflow. */
+INL void tile_chunk_split(__m512i acc0[6][8], __m512i acc1[6][8], const uint8_t *p, size_t pnext,
+                          const int8_t *const *xp, int MR, int NB, int bits)
+{
+    int groups = 8 / bits;
+#pragma GCC unroll 4
+    for (int g = 0; g < groups; g++) {
+        __m512i xb[6];
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) xb[r] = bcast4(xp[r] + 4 * g);
+        int mask = bits == 4 ? (g ? 0xF0 : 0x0F) : (g & 1 ? 0x0C : 0x03);
+#pragma GCC unroll 8
+        for (int j = 0; j < NB; j++) {
+            __m512i v = _mm512_load_si512((const void *)(p + (j >= 4 ? pnext : 0) + (j % 4) * QS_KERNEL_CHUNK));
+            if (bits == 2 && g >= 2) v = _mm512_srli_epi16(v, 4);
+            __m512i wv = _mm512_and_si512(v, _mm512_set1_epi8((char)mask));
+#pragma GCC unroll 6
+            for (int r = 0; r < MR; r++) {
+                if (g & 1)
+                    acc1[r][j] = _mm512_dpbusd_epi32(acc1[r][j], wv, xb[r]);
+                else
+                    acc0[r][j] = _mm512_dpbusd_epi32(acc0[r][j], wv, xb[r]);
+            }
+        }
+    }
+}
+
+/* acc0 += acc1 / scale (exact: acc1 is a multiple of it), acc1 = 0. */
+INL void fold_split(__m512i acc0[6][8], __m512i acc1[6][8], int MR, int NB, int bits)
+{
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 8
+        for (int j = 0; j < NB; j++) {
+            acc0[r][j] = _mm512_add_epi32(acc0[r][j], _mm512_srai_epi32(acc1[r][j], bits == 4 ? 4 : 2));
+            acc1[r][j] = _mm512_setzero_si512();
+        }
+}
+
+/* Chunks between folds of the split accumulators: |acc1| <= 240 * 128 * 4 * 4096 < 2^31. */
+#define SPLIT_SEG 4096
+
 /* y rows r0..r0+MR-1, weight blocks b0..b0+NB-1, chunks c0..c1-1; R[r] is
  * the row correction offset * sum(x[r]) (0 for INT16), applied by the slab
  * with c0 == 0; later slabs add to y. KS = 2 splits k over two accumulator
@@ -80,6 +126,14 @@ INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c
         xp[r] = x + (size_t)(r0 + r) * xstride;
 #pragma GCC unroll 8
         for (int j = 0; j < NB; j++) acc[0][r][j] = acc[1][r][j] = _mm512_setzero_si512();
+    }
+    int split = KS == 2 && (bits == 4 || bits == 2);
+    for (; split && c < end; c++) {
+        const int8_t *xc[6];
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * xc_bytes;
+        tile_chunk_split(acc[0], acc[1], wp + (size_t)c * cstride, pnext, xc, MR, NB, bits);
+        if ((c - c0) % SPLIT_SEG == SPLIT_SEG - 1) fold_split(acc[0], acc[1], MR, NB, bits);
     }
     for (; c + KS <= end; c += KS) {
 #pragma GCC unroll 2
@@ -105,8 +159,12 @@ INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c
             memcpy(buf[r], xp[r] + (size_t)full * xc_bytes, rest);
             xc[r] = buf[r];
         }
-        tile_chunk(acc[0], wp + (size_t)full * cstride, pnext, xc, MR, NB, bits);
+        if (split)
+            tile_chunk_split(acc[0], acc[1], wp + (size_t)full * cstride, pnext, xc, MR, NB, bits);
+        else
+            tile_chunk(acc[0], wp + (size_t)full * cstride, pnext, xc, MR, NB, bits);
     }
+    if (split) fold_split(acc[0], acc[1], MR, NB, bits);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
         __m512i corr = _mm512_set1_epi32(R[r]);
