@@ -421,9 +421,11 @@ static float block_absmax(const float *x, const size_t dims[3], size_t a0, size_
     return m;
 }
 
+/* fold: MASE unblocks 2-D weights and 3-D activations with F.fold, which
+ * adds each value into a zeroed tensor, so -0 becomes +0 there. */
 static void block_quant(const float *in, float *out, const size_t dims[3], size_t a0,
                         size_t b0, size_t c0, const size_t bs[3], float pbm,
-                        const fp_params *p)
+                        const fp_params *p, int fold)
 {
     float e = clampf(ceil_log2(pbm), p->emin, p->emax);
     float pe = pow2f(e);
@@ -438,6 +440,8 @@ static void block_quant(const float *in, float *out, const size_t dims[3], size_
                 float sign = sgnf(x + 1e-9f);
                 float mi = clampf(rintf((fabsf(x) + 1e-9f) / pe * p->shift), 0.0f, p->mmax);
                 float y = sign * pe * (mi / p->shift);
+                if (fold)
+                    y = y + 0.0f;
                 int cl = isclose0(x);
                 out[i] = (float)!cl * y + (float)cl * x;
             }
@@ -452,6 +456,7 @@ void qs_fmt_quantize_block_fp(const qs_format_spec *s, const float *in, float *o
         numel_of(shape, ndim) == 0)
         return; /* checked by qs_quantize_shaped */
     fp_params p = fp_params_of(s, s->exponent_width, s->width - 1);
+    int fold = (ndim == 2 && !s->skip_first_dim) || ndim == 3;
     /* pass 1: MASE gives all-zero blocks the smallest nonzero block max
      * (a NaN max makes it NaN), or 1 when every block is zero */
     float zmax = INFINITY;
@@ -473,7 +478,7 @@ void qs_fmt_quantize_block_fp(const qs_format_spec *s, const float *in, float *o
         for (size_t b = 0; b < dims[1]; b += bs[1])
             for (size_t c = 0; c < dims[2]; c += bs[2]) {
                 float m = block_absmax(in, dims, a, b, c, bs);
-                block_quant(in, out, dims, a, b, c, bs, m == 0.0f ? zmax : m, &p);
+                block_quant(in, out, dims, a, b, c, bs, m == 0.0f ? zmax : m, &p, fold);
             }
 }
 
