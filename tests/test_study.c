@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -564,28 +565,44 @@ static void test_release_and_stale_rules(void)
     CHECK_CONTAINS(err.msg, "stale");
     qs_study_close(s);
 
-    /* Trials of another host: only the heartbeat rule applies; a dead local pid is stale. */
+    /* Trials of another host: only the heartbeat rule applies (10: silent since 2001,
+     * 11: fresh); our own running trial b is judged by its pid alone. */
     raw_sql(path, "INSERT INTO trials(number, config_hash, choices, state, worker, pid, host, "
                   "started_at, heartbeat_at) VALUES "
-                  "(10, 500, '[5]', 'running', 0, 1, 'some-other-host', 1e9, 1e9);");
-    s = open_ok(path);
+                  "(10, 500, '[5]', 'running', 0, 1, 'some-other-host', 1e9, 1e9), "
+                  "(11, 501, '[6]', 'running', 0, 1, 'some-other-host', 1e9, "
+                  "CAST(strftime('%s', 'now') AS REAL)); "
+                  "UPDATE trials SET heartbeat_at = 1e9 WHERE number = 1;");
+    qs_study_options opt;
+    qs_study_options_default(&opt);
+    opt.stale_after_s = 0;
+    CHECK_INT(qs_study_open_ex(path, &opt, &s, &err), QS_OK);
     if (!s)
         return;
     qs_study_counts c;
     CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
-    CHECK_INT(c.running, 2);
+    CHECK_INT(c.running, 3);
     int64_t marked = -1;
     CHECK_INT(qs_study_recover_stale(s, 0, &marked, &err), QS_OK);
     CHECK_INT(marked, 0);
-    CHECK_INT(qs_study_recover_stale(s, 3600, &marked, &err), QS_OK);
-    CHECK_INT(marked, 1); /* ours has a fresh heartbeat */
+    qs_study_close(s);
+    s = open_ok(path); /* default: 600 s without a heartbeat */
+    if (!s)
+        return;
     CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
-    CHECK_INT(c.running, 1);
+    CHECK_INT(c.running, 2);
     CHECK_INT(c.stale, 2);
     full_list l = {.n = 0};
     int found;
     CHECK_INT(qs_study_trial(s, 10, collect_full, &l, &found, &err), QS_OK);
     CHECK_CONTAINS(l.error[0], "no heartbeat");
+    CHECK_CONTAINS(l.error[0], "some-other-host");
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+    CHECK_INT(qs_study_recover_stale(s, 0.01, &marked, &err), QS_OK);
+    CHECK_INT(marked, 1); /* 11; never b, whose process (this one) is alive */
+    CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
+    CHECK_INT(c.running, 1);
     qs_study_close(s);
 }
 

@@ -173,12 +173,61 @@ static void check_all_complete_once(const char *path, int n)
     qs_study_close(s);
 }
 
+/* Several processes open the same new file at once: one creates the study, the
+ * others wait for it; all then claim the same configuration, and one wins. */
+static void test_concurrent_create(void)
+{
+    enum { ROUNDS = 10, PROCS = 6 };
+    int failures = 0, wins_ok = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char path[600], name[32];
+        snprintf(name, sizeof name, "create%d.db", round);
+        path_in(path, sizeof path, name);
+        pid_t pid[PROCS];
+        for (int i = 0; i < PROCS; i++) {
+            fflush(NULL);
+            pid[i] = fork();
+            if (pid[i] == 0) {
+                qs_error err;
+                qs_study *s = NULL;
+                int64_t number;
+                int claimed = 0;
+                if (qs_study_open(path, &s, &err) != QS_OK ||
+                    qs_study_claim(s, 42, "[4, 2]", i, &number, &claimed, &err) != QS_OK) {
+                    fprintf(stderr, "child %d: %s\n", i, err.msg);
+                    _exit(3);
+                }
+                /* Finished before exiting: a running trial of a dead process would
+                 * (rightly) be reclaimed by the next process to open the study. */
+                qs_trial_result r = result_complete(1);
+                if (claimed && qs_study_finish(s, number, &r, &err) != QS_OK) {
+                    fprintf(stderr, "child %d: %s\n", i, err.msg);
+                    _exit(3);
+                }
+                qs_study_close(s);
+                _exit(claimed ? 10 : 11);
+            }
+        }
+        int wins = 0;
+        for (int i = 0; i < PROCS; i++) {
+            int status = -1;
+            waitpid(pid[i], &status, 0);
+            if (!WIFEXITED(status) || (WEXITSTATUS(status) != 10 && WEXITSTATUS(status) != 11))
+                failures++;
+            else
+                wins += WEXITSTATUS(status) == 10;
+        }
+        wins_ok += wins == 1;
+    }
+    CHECK_INT(failures, 0);
+    CHECK_INT(wins_ok, ROUNDS);
+}
+
 static void test_two_processes_claim(void)
 {
     char path[600];
     path_in(path, sizeof path, "procs.db");
-    qs_study *s = open_ok(path); /* create first, as the driver would */
-    qs_study_close(s);
+    /* No study yet: the workers race to create it. */
     enum { N = 300 };
     int fds[2];
     CHECK_INT(pipe(fds), 0);
@@ -325,6 +374,7 @@ int main(void)
     if (make_tmpdir("study-kill") != 0)
         return 1;
     RUN(test_threads_share_handle);
+    RUN(test_concurrent_create);
     RUN(test_two_processes_claim);
     RUN(test_kill_between_claim_and_finish);
     RUN(test_kill_at_random_moments);

@@ -32,6 +32,8 @@ typedef struct {
     int readonly;        /* 1: open an existing study for reading only (report, compare) */
     int full_sync;       /* 1: fsync every commit (survives power loss); 0: survives kill -9 only */
     int busy_timeout_ms; /* wait this long for another process's lock; <= 0: 10000 */
+    double stale_after_s; /* on open, running trials of other hosts with no heartbeat for
+                             this long are stale; <= 0: never (default 600) */
 } qs_study_options;
 
 /* One trial as stored. Strings are NULL when unset and valid only during the callback. */
@@ -85,11 +87,12 @@ const char *qs_trial_state_name(qs_trial_state st);
 /* Parses a state name; QS_ERR_INPUT if unknown. */
 qs_status qs_trial_state_parse(const char *name, qs_trial_state *out, qs_error *err);
 
-/* Default options (read-write, survives kill -9, 10 s busy timeout). */
+/* Default options (read-write, survives kill -9, 10 s busy timeout, 600 s stale_after_s). */
 void qs_study_options_default(qs_study_options *opt);
 
 /* Creates path as a new study or opens an existing one (WAL mode, busy timeout),
- * then marks the running trials of dead local workers stale. QS_ERR_INPUT naming
+ * then marks stale the running trials of dead workers (qs_study_recover_stale with
+ * the default stale_after_s). QS_ERR_INPUT naming
  * the file if it is not SQLite, not a qsearch study, or of another schema version. */
 qs_status qs_study_open(const char *path, qs_study **out, qs_error *err);
 
@@ -144,8 +147,8 @@ qs_status qs_study_finish_many(qs_study *s, size_t n, const int64_t *number,
  * so its configuration can be claimed again. */
 qs_status qs_study_release(qs_study *s, int64_t number, const char *reason, qs_error *err);
 
-/* Marks stale the running trials whose worker is gone: same host and the process is
- * dead (or its pid was reused), or, with heartbeat_timeout_s > 0, any host and no
+/* Marks stale the running trials whose worker is gone: on this host, the process is
+ * dead (or its pid was reused); on another host, with heartbeat_timeout_s > 0, no
  * heartbeat for that long. *n_marked (may be NULL) receives the count. */
 qs_status qs_study_recover_stale(qs_study *s, double heartbeat_timeout_s, int64_t *n_marked,
                                  qs_error *err);

@@ -144,6 +144,7 @@ void qs_study_options_default(qs_study_options *opt)
     opt->readonly = 0;
     opt->full_sync = 0;
     opt->busy_timeout_ms = 10000;
+    opt->stale_after_s = 600;
 }
 
 const char *qs_study_path(const qs_study *s) { return s->path; }
@@ -272,16 +273,22 @@ void qs_study_i_unlock(qs_study *s) { pthread_mutex_unlock(&s->mu); }
 
 /* ---- open / schema ------------------------------------------------------ */
 
-static qs_status pragma_int(qs_study *s, const char *sql, int64_t *out, qs_error *err)
+/* Reads application_id, user_version and the number of schema objects in one
+ * statement, so all three come from the same snapshot (another process may be
+ * creating the study at this very moment). */
+static qs_status read_header(qs_study *s, int64_t v[3], qs_error *err)
 {
+    static const char sql[] = "SELECT (SELECT application_id FROM pragma_application_id), "
+                              "(SELECT user_version FROM pragma_user_version), "
+                              "(SELECT COUNT(*) FROM sqlite_schema)";
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return qs_study_i_fail(s, rc, "reading the file header", err);
-    rc = sqlite3_step(st);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
     qs_status res = QS_OK;
     if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
+        for (int i = 0; i < 3; i++)
+            v[i] = sqlite3_column_int64(st, i);
     else
         res = qs_study_i_fail(s, rc, "reading the file header", err);
     sqlite3_finalize(st);
@@ -292,10 +299,9 @@ static qs_status pragma_int(qs_study *s, const char *sql, int64_t *out, qs_error
  * schema version; anything else is QS_ERR_INPUT. */
 static qs_status check_kind(qs_study *s, int *is_new, qs_error *err)
 {
-    int64_t app_id = 0, version = 0, objects = 0;
-    QS_TRY(pragma_int(s, "PRAGMA application_id", &app_id, err));
-    QS_TRY(pragma_int(s, "PRAGMA user_version", &version, err));
-    QS_TRY(pragma_int(s, "SELECT COUNT(*) FROM sqlite_schema", &objects, err));
+    int64_t v[3];
+    QS_TRY(read_header(s, v, err));
+    int64_t app_id = v[0], version = v[1], objects = v[2];
     if (app_id == 0 && objects == 0) {
         *is_new = 1;
         return QS_OK;
@@ -353,6 +359,36 @@ static qs_status create_schema(qs_study *s, qs_error *err)
 #define SETUP_PRAGMAS \
     "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = " QS_STUDY_WAL_CHECKPOINT_PAGES
 
+/* Switches the file to WAL mode (persistent, so a no-op once done). Changing the
+ * journal mode fails at once with SQLITE_BUSY, without the busy handler, while
+ * another process is creating the same study: retry for up to timeout_ms. */
+static qs_status set_wal(qs_study *s, int timeout_ms, qs_error *err)
+{
+    for (int waited_ms = 0;; waited_ms += 5) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const char *mode = (const char *)sqlite3_column_text(st, 0);
+            if (!mode || strcmp(mode, "wal") != 0)
+                qs_log("%s: WAL mode unavailable (journal mode %s); concurrent use will be slower",
+                       s->path, mode ? mode : "?");
+            sqlite3_finalize(st);
+            return QS_OK;
+        }
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if (!busy || waited_ms >= timeout_ms) {
+            qs_status res = qs_study_i_fail(s, rc, "switching to WAL mode", err);
+            sqlite3_finalize(st);
+            return res;
+        }
+        sqlite3_finalize(st);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Validates the file, switches to WAL and creates the schema if it is new. The
  * file is classified before anything is written, so a foreign database is never
  * modified; creation runs under BEGIN IMMEDIATE so two creators cannot clash. */
@@ -365,21 +401,8 @@ static qs_status setup(qs_study *s, const qs_study_options *opt, qs_error *err)
             return qs_error_set(err, QS_ERR_INPUT, "%s: empty file, not a qsearch study", s->path);
         return QS_OK;
     }
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return qs_study_i_fail(s, rc, "switching to WAL mode", err);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        qs_status res = qs_study_i_fail(s, rc, "switching to WAL mode", err);
-        sqlite3_finalize(st);
-        return res;
-    }
-    const char *mode = (const char *)sqlite3_column_text(st, 0);
-    if (!mode || strcmp(mode, "wal") != 0)
-        qs_log("%s: WAL mode unavailable (journal mode %s); concurrent use will be slower",
-               s->path, mode ? mode : "?");
-    sqlite3_finalize(st);
+    QS_TRY(set_wal(s, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 10000, err));
+    int rc;
     rc = sqlite3_exec(s->db, opt->full_sync ? "PRAGMA synchronous = FULL; " SETUP_PRAGMAS
                                             : "PRAGMA synchronous = NORMAL; " SETUP_PRAGMAS,
                       NULL, NULL, NULL);
@@ -428,7 +451,7 @@ qs_status qs_study_open_ex(const char *path, const qs_study_options *opt, qs_stu
         res = setup(s, opt, err);
     }
     if (res == QS_OK && !opt->readonly)
-        res = qs_study_recover_stale(s, 0, NULL, err);
+        res = qs_study_recover_stale(s, opt->stale_after_s, NULL, err);
     if (res != QS_OK) {
         qs_study_close(s);
         return res;

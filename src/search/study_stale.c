@@ -96,7 +96,7 @@ static qs_status find_stale(qs_study *s, double timeout, double now, stale_item 
         if (local && !local_worker_alive(pid, start))
             snprintf(why, sizeof why, "stale: worker pid %lld on %s is gone", (long long)pid,
                      s->host);
-        else if (timeout > 0 && now - beat > timeout)
+        else if (!local && timeout > 0 && now - beat > timeout)
             snprintf(why, sizeof why, "stale: no heartbeat from pid %lld on %.200s for %.0f s",
                      (long long)pid, host ? host : "?", now - beat);
         else
