@@ -106,6 +106,46 @@ static int check_to_int(const qs_format_spec *s, const float *in, const float *w
     return 0;
 }
 
+/* Quantizes one golden case out of place and in place, compares bit for bit
+ * (and to_int for integer); returns 1 and reports (when verbose) on failure. */
+static int check_case(const char *where, const qs_format_spec *s, const size_t *shape,
+                      int ndim, const float *in, const float *want, size_t n, int verbose)
+{
+    static float got[MAX_ELEMS], inplace[MAX_ELEMS];
+    qs_error err;
+    qs_error_clear(&err);
+    qs_status st = qs_quantize_shaped(s, in, got, shape, ndim, &err);
+    size_t bad = n;
+    for (size_t i = 0; st == QS_OK && i < n && bad == n; i++)
+        if (!same_bits(got[i], want[i]))
+            bad = i;
+    memcpy(inplace, in, n * sizeof(float));
+    if (st == QS_OK && bad == n &&
+        (st = qs_quantize_shaped(s, inplace, inplace, shape, ndim, &err)) == QS_OK)
+        for (size_t i = 0; i < n && bad == n; i++)
+            if (!same_bits(inplace[i], want[i]))
+                bad = i; /* in place differs: reported with the out-of-place values */
+    char why[512] = "";
+    if (st == QS_OK && bad == n && s->format == QS_FMT_INTEGER &&
+        check_to_int(s, in, want, n, why, sizeof why) != 0)
+        bad = 0;
+    if (st == QS_OK && bad == n)
+        return 0;
+    if (!verbose)
+        return 1;
+    if (st != QS_OK)
+        fprintf(stderr, "%s: error %s\n", where, err.msg);
+    else if (why[0])
+        fprintf(stderr, "%s: %s\n", where, why);
+    else
+        fprintf(stderr,
+                "%s: first mismatch at [%zu]: in %.9g (0x%08x) got %.9g (0x%08x) want %.9g "
+                "(0x%08x)\n",
+                where, bad, (double)in[bad], bits_of(in[bad]), (double)got[bad],
+                bits_of(got[bad]), (double)want[bad], bits_of(want[bad]));
+    return 1;
+}
+
 /* Runs every case of one golden family; returns the number of failed cases. */
 static int run_golden(const char *family)
 {
@@ -122,7 +162,7 @@ static int run_golden(const char *family)
             fclose(bf);
         return 1;
     }
-    static float in[MAX_ELEMS], want[MAX_ELEMS], got[MAX_ELEMS];
+    static float in[MAX_ELEMS], want[MAX_ELEMS];
     int lineno = 0, cases = 0, failed = 0;
     while (fgets(line, sizeof line, mf)) {
         lineno++;
@@ -149,39 +189,9 @@ static int run_golden(const char *family)
             break;
         }
         cases++;
-        qs_status st = qs_quantize_shaped(&s, in, got, shape, ndim, &err);
-        size_t bad = n;
-        for (size_t i = 0; st == QS_OK && i < n && bad == n; i++)
-            if (!same_bits(got[i], want[i]))
-                bad = i;
-        /* in place gives the same bits */
-        float inplace[MAX_ELEMS];
-        memcpy(inplace, in, n * sizeof(float));
-        if (st == QS_OK && bad == n && qs_quantize_shaped(&s, inplace, inplace, shape, ndim,
-                                                           &err) == QS_OK)
-            for (size_t i = 0; i < n && bad == n; i++)
-                if (!same_bits(inplace[i], want[i]))
-                    bad = i;
-        char why[512] = "";
-        if (st == QS_OK && bad == n && s.format == QS_FMT_INTEGER &&
-            check_to_int(&s, in, want, n, why, sizeof why) != 0)
-            bad = 0;
-        if (st != QS_OK || bad != n) {
-            if (failed < 5) {
-                if (st != QS_OK)
-                    fprintf(stderr, "%s.txt:%d: %s: error %s\n", family, lineno, saved, err.msg);
-                else if (why[0])
-                    fprintf(stderr, "%s.txt:%d: %s: %s\n", family, lineno, saved, why);
-                else
-                    fprintf(stderr,
-                            "%s.txt:%d: %s: first mismatch at [%zu]: in %.9g (0x%08x) got "
-                            "%.9g (0x%08x) want %.9g (0x%08x)\n",
-                            family, lineno, saved, bad, (double)in[bad], bits_of(in[bad]),
-                            (double)got[bad], bits_of(got[bad]), (double)want[bad],
-                            bits_of(want[bad]));
-            }
-            failed++;
-        }
+        char where[1100];
+        snprintf(where, sizeof where, "%s.txt:%d: %s", family, lineno, saved);
+        failed += check_case(where, &s, shape, ndim, in, want, n, failed < 5);
     }
     fclose(mf);
     fclose(bf);
