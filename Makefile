@@ -1,6 +1,8 @@
 # qsearch build.
 #   make            library build/libqsearch.a and binary build/qsearch
-#   make test       builds and runs every test (tests/run.sh); last line "N passed, N failed"
+#   make test       installs missing packages (scripts/deps.sh --test), builds and runs
+#                   every test (tests/run.sh); last line "N passed, N failed"
+#   make check      the same without the package check
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan/)
 #   make demo       installs missing packages, fetches letter, trains, evaluates (scripts/demo.sh)
 #   make bench      benchmarks against peers (bench/run.sh)
@@ -36,12 +38,17 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libqsearch.a
 BIN      := $(BUILD)/qsearch
 
-.PHONY: all test asan demo bench install clean deps
+.PHONY: all test check asan demo bench install clean deps deps-test deps-bench
 
 all: $(LIB) $(BIN)
 
+# Packages: build needs for make/demo, test peers for make test, oneDNN for bench.
 deps:
 	@sh scripts/deps.sh
+deps-test:
+	@sh scripts/deps.sh --test
+deps-bench:
+	@sh scripts/deps.sh --bench
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,18 +65,22 @@ $(BUILD)/tests/%: tests/%.c $(LIB) tests/harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
-test: deps all $(TEST_BIN)
+test: deps-test
+	@$(MAKE) --no-print-directory check
+
+# The tests without the package check (what make test runs after it).
+check: all $(TEST_BIN)
 	@sh tests/run.sh $(BUILD)
 
-asan:
+asan: deps-test
 	$(MAKE) BUILD=build/asan OPT="-O1 -g" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
 demo: deps all
 	@sh scripts/demo.sh $(BUILD)
 
-bench: all
+bench: deps-bench all
 	@sh bench/run.sh $(BUILD)
 
 install: all

@@ -1,15 +1,22 @@
 #!/bin/sh
-# Installs the Debian packages qsearch needs to build, test and run its demo,
-# only those that are missing. Run as root on Debian 12 (or with sudo).
-#   scripts/deps.sh          build + test dependencies
-#   scripts/deps.sh --peers  also the peers used by tests/ and bench/ (PyTorch, Optuna, oneDNN)
+# Installs the Debian packages qsearch needs, only those that are missing.
+# Run as root on Debian 12 (or it uses sudo).
+#   scripts/deps.sh           build (make, make demo)
+#   scripts/deps.sh --test    build + the peers the tests compare against (make test):
+#                             PyTorch for the golden/peer checks, Optuna for sampler checks
+#   scripts/deps.sh --bench   test + benchmark peers (oneDNN) (make bench)
 set -eu
 
 BUILD="gcc make pkg-config libjansson-dev libhdf5-dev zlib1g-dev libsqlite3-dev"
-PEERS="python3 python3-numpy python3-torch python3-optuna python3-h5py libdnnl-dev"
+TEST="python3 python3-numpy python3-torch python3-optuna"
+BENCH="libdnnl-dev"
 
-want="$BUILD"
-[ "${1:-}" = "--peers" ] && want="$BUILD $PEERS"
+case "${1:-}" in
+    "") want="$BUILD" ;;
+    --test) want="$BUILD $TEST" ;;
+    --bench | --peers) want="$BUILD $TEST $BENCH" ;;
+    *) echo "usage: scripts/deps.sh [--test | --bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $want; do
