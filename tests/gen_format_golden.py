@@ -250,8 +250,9 @@ def gen_minifloat(cases, ieee):
     name = "minifloat_ieee" if ieee else "minifloat_denorm"
     fn = q_minifloat_ieee if ieee else q_minifloat_denorm
     combos = []
-    for w in list(range(4, 11)) + [12, 14, 16]:
-        for ew in sorted({2, 3, 4, 5, min(8, w - 1)}):
+    for w in range(4, 17):
+        ews = {2, 3, 4, 5, min(8, w - 1)} if w <= 10 or w % 2 == 0 else {3, 5}
+        for ew in sorted(ews):
             if ew < w:
                 combos.append((w, ew, None))
     combos += [(8, 4, 7), (8, 4, 3), (8, 4, 0), (8, 4, -2), (6, 3, 6), (16, 8, None), (10, 8, 130),
