@@ -467,6 +467,9 @@ static void test_spec_parse_and_str(void)
     CHECK_INT(s.block_size[0], -1);
     CHECK_INT(s.block_size[1], 8);
     CHECK(s.skip_first_dim);
+    s = spec_of("ternary:width=2,scaling_factor=1,mean=NA,median=0.5,max=3");
+    CHECK(s.scaling_factor); /* MASE's threshold statistics are accepted and ignored */
+    expect_invalid("ternary:mean=abc", "mean: 'abc' is not a number");
     s = spec_of("block_fp:width=6,block_size=4x8");
     CHECK_INT(s.block_ndim, 2);
     qs_error err;

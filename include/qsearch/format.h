@@ -66,6 +66,9 @@ typedef enum {
     QS_P_BIPOLAR,
     QS_P_STOCHASTIC,
     QS_P_SCALING_FACTOR,
+    QS_P_MEAN,   /* ternary: MASE's threshold statistics; accepted and, as in */
+    QS_P_MEDIAN, /* MASE's ternary ops, ignored (delta comes from the tensor) */
+    QS_P_MAX,
     QS_P_COUNT
 } qs_format_param;
 

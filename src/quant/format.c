@@ -68,7 +68,8 @@ static const qs_format_traits TRAITS[QS_FMT_COUNT] = {
     },
     [QS_FMT_TERNARY] = {
         .name = "ternary",
-        .params = P(QS_P_WIDTH) | P(QS_P_SCALING_FACTOR),
+        .params = P(QS_P_WIDTH) | P(QS_P_SCALING_FACTOR) | P(QS_P_MEAN) | P(QS_P_MEDIAN) |
+                  P(QS_P_MAX),
         .required = 0,
         .width_min = 2, .width_max = 2, .default_width = 2, .fixed_bits = 2,
         .quantize = qs_fmt_quantize_ternary,
@@ -89,6 +90,9 @@ static const char *const PARAM_NAMES[QS_P_COUNT] = {
     [QS_P_BIPOLAR] = "bipolar",
     [QS_P_STOCHASTIC] = "stochastic",
     [QS_P_SCALING_FACTOR] = "scaling_factor",
+    [QS_P_MEAN] = "mean",
+    [QS_P_MEDIAN] = "median",
+    [QS_P_MAX] = "max",
 };
 static_assert(sizeof(PARAM_NAMES) / sizeof(PARAM_NAMES[0]) == QS_P_COUNT, "param names");
 
@@ -252,7 +256,7 @@ static qs_status check_param(const qs_format_spec *s, const char *key, int *para
     int p = qs_format_param_from_name(key);
     const qs_format_traits *t = qs_format_get(s->format);
     if (p < 0 || !(t->params & P(p))) {
-        char list[160] = "";
+        char list[200] = "";
         for (int q = 0; q < QS_P_COUNT; q++)
             if (t->params & P(q)) {
                 strncat(list, list[0] ? ", " : "", sizeof list - strlen(list) - 1);
@@ -288,6 +292,9 @@ qs_status qs_format_spec_set_int(qs_format_spec *s, const char *key, long long v
     case QS_P_BIPOLAR: s->bipolar = iv; break;
     case QS_P_STOCHASTIC: s->stochastic = iv; break;
     case QS_P_SCALING_FACTOR: s->scaling_factor = iv; break;
+    case QS_P_MEAN:
+    case QS_P_MEDIAN:
+    case QS_P_MAX: break; /* ignored, as MASE's ternary ops ignore the threshold */
     default:
         return qs_error_set(err, QS_ERR_INPUT, "%s: expects a mode name, not a number", key);
     }
@@ -330,6 +337,13 @@ qs_status qs_format_spec_set(qs_format_spec *s, const char *key, const char *v, 
             return qs_error_set(err, QS_ERR_INPUT,
                                 "block_size: '%s' is not a list of 1 to 3 integers", v);
         return QS_OK;
+    }
+    if (p == QS_P_MEAN || p == QS_P_MEDIAN || p == QS_P_MAX) {
+        char *end;
+        (void)strtod(v, &end);
+        if (!is_na(v) && (end == v || *end))
+            return qs_error_set(err, QS_ERR_INPUT, "%s: '%s' is not a number or \"NA\"", key, v);
+        return QS_OK; /* ignored, as MASE's ternary ops ignore the threshold */
     }
     if ((p == QS_P_FRAC_WIDTH || p == QS_P_EXPONENT_BIAS) && is_na(v)) {
         if (p == QS_P_FRAC_WIDTH)
