@@ -126,13 +126,12 @@ static void expect_error(int idx, const char *text, size_t len, int line, int co
 
 static void test_basic_strings(void)
 {
-    qs_toml_doc *d = parse(
-        "esc = \"b\\bt\\tn\\nf\\fr\\rq\\\"s\\\\\"\n"
-        "uni = \"\\u00E9\\u20AC\\U0001F600\"\n"
-        "nul = \"a\\u0000b\"\n"
-        "raw = \"caf\xC3\xA9 \ttab\"\n"
-        "empty = \"\"\n"
-        "hash = \"# not a comment\"\n");
+    qs_toml_doc *d = parse("esc = \"b\\bt\\tn\\nf\\fr\\rq\\\"s\\\\\"\n"
+                           "uni = \"\\u00E9\\u20AC\\U0001F600\"\n"
+                           "nul = \"a\\u0000b\"\n"
+                           "raw = \"caf\xC3\xA9 \ttab\"\n"
+                           "empty = \"\"\n"
+                           "hash = \"# not a comment\"\n");
     CHECK(d != NULL);
     CHECK_STR(str_at(d, "esc"), "b\bt\tn\nf\fr\rq\"s\\");
     CHECK_STR(str_at(d, "uni"), "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
@@ -146,15 +145,14 @@ static void test_basic_strings(void)
 
 static void test_multiline_and_literal_strings(void)
 {
-    qs_toml_doc *d = parse(
-        "lit = 'C:\\Users\\x\\n'\n"
-        "ml = \"\"\"\nfirst\n  second\"\"\"\n"
-        "fold = \"\"\"The quick \\\n    brown \\\n\n   fox.\\\n\"\"\"\n"
-        "quotes = \"\"\"a \"quoted\" \"\"word\"\" here\"\"\"\"\"\n"
-        "mllit = '''\nno \\escapes\n''here'''''\n"
-        "crlf = \"\"\"x\r\ny\"\"\"\n"
-        "ws_bs = \"\"\"a\\   \t\n  b\"\"\"\n"
-        "one = \"\"\"\"\"\"\"\n");
+    qs_toml_doc *d = parse("lit = 'C:\\Users\\x\\n'\n"
+                           "ml = \"\"\"\nfirst\n  second\"\"\"\n"
+                           "fold = \"\"\"The quick \\\n    brown \\\n\n   fox.\\\n\"\"\"\n"
+                           "quotes = \"\"\"a \"quoted\" \"\"word\"\" here\"\"\"\"\"\n"
+                           "mllit = '''\nno \\escapes\n''here'''''\n"
+                           "crlf = \"\"\"x\r\ny\"\"\"\n"
+                           "ws_bs = \"\"\"a\\   \t\n  b\"\"\"\n"
+                           "one = \"\"\"\"\"\"\"\n");
     CHECK(d != NULL);
     CHECK_STR(str_at(d, "lit"), "C:\\Users\\x\\n");
     CHECK_STR(str_at(d, "ml"), "first\n  second");
@@ -169,11 +167,11 @@ static void test_multiline_and_literal_strings(void)
 
 static void test_integers(void)
 {
-    qs_toml_doc *d = parse(
-        "a = 42\nb = +17\nc = -5\nd = 0\ne = +0\nf = -0\ng = 1_000_000\nh = 5_3_4\n"
-        "hex = 0xDEADbeef\nhexu = 0xdead_BEEF\noct = 0o755\nbin = 0b1101_0110\n"
-        "max = 9223372036854775807\nmin = -9223372036854775808\n"
-        "hmax = 0x7FFFFFFFFFFFFFFF\nz = 0x0\nzo = 0o0\n");
+    qs_toml_doc *d =
+        parse("a = 42\nb = +17\nc = -5\nd = 0\ne = +0\nf = -0\ng = 1_000_000\nh = 5_3_4\n"
+              "hex = 0xDEADbeef\nhexu = 0xdead_BEEF\noct = 0o755\nbin = 0b1101_0110\n"
+              "max = 9223372036854775807\nmin = -9223372036854775808\n"
+              "hmax = 0x7FFFFFFFFFFFFFFF\nz = 0x0\nzo = 0o0\n");
     CHECK(d != NULL);
     CHECK_INT(int_at(d, "a"), 42);
     CHECK_INT(int_at(d, "b"), 17);
@@ -197,11 +195,11 @@ static void test_integers(void)
 
 static void test_floats(void)
 {
-    qs_toml_doc *d = parse(
-        "a = 1.0\nb = 3.1415\nc = -0.01\nd = 5e+22\ne = 1e06\nf = -2E-2\ng = 6.626e-34\n"
-        "h = 224_617.445_991\ni = 0.0\nj = -0.0\nk = +1.5\nl = 1e1_0\nm = 0e0\n"
-        "pi = inf\nppi = +inf\nni = -inf\nn = nan\npn = +nan\nnn = -nan\n"
-        "big = 1.7976931348623157e308\ntiny = 5e-324\n");
+    qs_toml_doc *d =
+        parse("a = 1.0\nb = 3.1415\nc = -0.01\nd = 5e+22\ne = 1e06\nf = -2E-2\ng = 6.626e-34\n"
+              "h = 224_617.445_991\ni = 0.0\nj = -0.0\nk = +1.5\nl = 1e1_0\nm = 0e0\n"
+              "pi = inf\nppi = +inf\nni = -inf\nn = nan\npn = +nan\nnn = -nan\n"
+              "big = 1.7976931348623157e308\ntiny = 5e-324\n");
     CHECK(d != NULL);
     CHECK(float_at(d, "a") == 1.0);
     CHECK(float_at(d, "b") == 3.1415);
@@ -225,6 +223,20 @@ static void test_floats(void)
     CHECK(float_at(d, "tiny") == 5e-324);
     CHECK_INT(type_at(d, "a"), QS_TOML_FLOAT);
     qs_toml_free(d);
+    /* long numbers (beyond any fixed buffer) */
+    char text[1400] = "x = 0.";
+    memset(text + 6, '0', 600);
+    strcpy(text + 606, "1e600\ny = 00");
+    expect_error(0, text, strlen(text), 2, 5, "leading zeros");
+    strcpy(text + 606, "1e600\ny = 1");
+    for (int i = 0; i < 300; i++)
+        strcat(text, "_0");
+    strcat(text, "\n");
+    expect_error(0, text, strlen(text), 2, 5, "integer out of range");
+    strcpy(text + 606, "1e600\n");
+    d = parse(text);
+    CHECK(d && float_at(d, "x") == 1e-1);
+    qs_toml_free(d);
 }
 
 static void test_booleans_and_comments(void)
@@ -245,14 +257,13 @@ static void test_booleans_and_comments(void)
 static void test_datetimes(void)
 {
     char b[64];
-    qs_toml_doc *d = parse(
-        "odt1 = 1979-05-27T07:32:00Z\nodt2 = 1979-05-27T00:32:00-07:00\n"
-        "odt3 = 1979-05-27T00:32:00.999999+05:30\nodt4 = 1979-05-27 07:32:00z\n"
-        "odt5 = 1979-05-27t07:32:00.5+00:00\n"
-        "ldt1 = 1979-05-27T07:32:00\nldt2 = 1979-05-27 00:32:00.999999\n"
-        "ld = 1979-05-27\nlt1 = 07:32:00\nlt2 = 00:32:00.999999\n"
-        "leap = 2000-02-29\nleap24 = 2024-02-29T23:59:59\n"
-        "trunc = 00:00:00.1234567891234\nend = 1999-12-31T23:59:59.000Z\n");
+    qs_toml_doc *d = parse("odt1 = 1979-05-27T07:32:00Z\nodt2 = 1979-05-27T00:32:00-07:00\n"
+                           "odt3 = 1979-05-27T00:32:00.999999+05:30\nodt4 = 1979-05-27 07:32:00z\n"
+                           "odt5 = 1979-05-27t07:32:00.5+00:00\n"
+                           "ldt1 = 1979-05-27T07:32:00\nldt2 = 1979-05-27 00:32:00.999999\n"
+                           "ld = 1979-05-27\nlt1 = 07:32:00\nlt2 = 00:32:00.999999\n"
+                           "leap = 2000-02-29\nleap24 = 2024-02-29T23:59:59\n"
+                           "trunc = 00:00:00.1234567891234\nend = 1999-12-31T23:59:59.000Z\n");
     CHECK(d != NULL);
     CHECK_INT(type_at(d, "odt1"), QS_TOML_OFFSET_DATETIME);
     CHECK_STR(dt_at(d, "odt1", b), "1979-05-27T07:32:00Z");
@@ -282,11 +293,11 @@ static void test_datetimes(void)
 
 static void test_arrays(void)
 {
-    qs_toml_doc *d = parse(
-        "ints = [1, 2, 3]\nempty = []\nnested = [[1, 2], [\"a\", 'b'], [[]]]\n"
-        "mixed = [1, 2.5, \"x\", true, 1979-05-27, {k = 1}, [0]]\n"
-        "multi = [\n  1, # one\n  2,\n  # comment line\n  3,   # trailing comma next\n]\n"
-        "crlf = [\r\n 1,\r\n 2\r\n]\n");
+    qs_toml_doc *d =
+        parse("ints = [1, 2, 3]\nempty = []\nnested = [[1, 2], [\"a\", 'b'], [[]]]\n"
+              "mixed = [1, 2.5, \"x\", true, 1979-05-27, {k = 1}, [0]]\n"
+              "multi = [\n  1, # one\n  2,\n  # comment line\n  3,   # trailing comma next\n]\n"
+              "crlf = [\r\n 1,\r\n 2\r\n]\n");
     CHECK(d != NULL);
     const qs_toml_value *a = at(d, "ints");
     CHECK(a && a->type == QS_TOML_ARRAY && a->u.arr.len == 3 && a->u.arr.items[2]->u.i == 3);
@@ -295,7 +306,7 @@ static void test_arrays(void)
     CHECK(n && n->u.arr.len == 3 && n->u.arr.items[1]->u.arr.items[1]->type == QS_TOML_STRING);
     CHECK(n && n->u.arr.items[2]->u.arr.items[0]->type == QS_TOML_ARRAY);
     const qs_toml_value *m = at(d, "mixed");
-    static const qs_toml_type want[] = {QS_TOML_INTEGER, QS_TOML_FLOAT, QS_TOML_STRING,
+    static const qs_toml_type want[] = {QS_TOML_INTEGER, QS_TOML_FLOAT,      QS_TOML_STRING,
                                         QS_TOML_BOOLEAN, QS_TOML_LOCAL_DATE, QS_TOML_TABLE,
                                         QS_TOML_ARRAY};
     CHECK(m && m->u.arr.len == 7);
@@ -310,16 +321,16 @@ static void test_arrays(void)
 
 static void test_tables_and_keys(void)
 {
-    qs_toml_doc *d = parse(
-        "top = 0\n"
-        "bare_key-1 = 1\n\"quoted key\" = 2\n'lit.key' = 3\n\"\" = 4\n1234 = 5\n"
-        "site.\"google.com\" = true\nphysical . color = \"orange\"\n"
-        "[x.y.z.w]  # super-tables x, x.y, x.y.z implied\nv = 1\n"
-        "[x]        # and defined afterwards\nu = 2\n"
-        "[ j . \"\xCA\x9E\" . 'l' ]\nk = 3\n"
-        "[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n"
-        "[fruit.apple.texture]\nsmooth = true\n"
-        "[inl]\npoint = { x = 1, y = 2 }\nnest = { a.b = 1, a.c = { d = [] } }\n");
+    qs_toml_doc *d =
+        parse("top = 0\n"
+              "bare_key-1 = 1\n\"quoted key\" = 2\n'lit.key' = 3\n\"\" = 4\n1234 = 5\n"
+              "site.\"google.com\" = true\nphysical . color = \"orange\"\n"
+              "[x.y.z.w]  # super-tables x, x.y, x.y.z implied\nv = 1\n"
+              "[x]        # and defined afterwards\nu = 2\n"
+              "[ j . \"\xCA\x9E\" . 'l' ]\nk = 3\n"
+              "[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n"
+              "[fruit.apple.texture]\nsmooth = true\n"
+              "[inl]\npoint = { x = 1, y = 2 }\nnest = { a.b = 1, a.c = { d = [] } }\n");
     CHECK(d != NULL);
     CHECK_INT(int_at(d, "bare_key-1"), 1);
     CHECK_INT(int_at(d, "\"quoted key\""), 2);
@@ -360,18 +371,17 @@ static void test_tables_and_keys(void)
 
 static void test_arrays_of_tables(void)
 {
-    qs_toml_doc *d = parse(
-        "[[fruits]]\nname = \"apple\"\n"
-        "[fruits.physical]\ncolor = \"red\"\nshape = \"round\"\n"
-        "[[fruits.varieties]]\nname = \"red delicious\"\n"
-        "[[fruits.varieties]]\nname = \"granny smith\"\n"
-        "[[fruits]]\nname = \"banana\"\n"
-        "[[fruits.varieties]]\nname = \"plantain\"\n"
-        "[[empty]]\n[[empty]]\n"
-        "[[products]]\nname = \"Hammer\"\nsku = 738594937\n"
-        "[[products]]  # empty table in the array\n"
-        "[[products]]\nname = \"Nail\"\ncolor = \"gray\"\n"
-        "static = [ { name = \"x\" }, { name = \"y\", tags = [] } ]\n");
+    qs_toml_doc *d = parse("[[fruits]]\nname = \"apple\"\n"
+                           "[fruits.physical]\ncolor = \"red\"\nshape = \"round\"\n"
+                           "[[fruits.varieties]]\nname = \"red delicious\"\n"
+                           "[[fruits.varieties]]\nname = \"granny smith\"\n"
+                           "[[fruits]]\nname = \"banana\"\n"
+                           "[[fruits.varieties]]\nname = \"plantain\"\n"
+                           "[[empty]]\n[[empty]]\n"
+                           "[[products]]\nname = \"Hammer\"\nsku = 738594937\n"
+                           "[[products]]  # empty table in the array\n"
+                           "[[products]]\nname = \"Nail\"\ncolor = \"gray\"\n"
+                           "static = [ { name = \"x\" }, { name = \"y\", tags = [] } ]\n");
     CHECK(d != NULL);
     const qs_toml_value *f = at(d, "fruits");
     CHECK(f && f->type == QS_TOML_ARRAY && f->u.arr.len == 2);
@@ -461,13 +471,15 @@ static void test_mase_config(void)
     CHECK_INT(n, 20);
     CHECK_INT(qs_toml_get_bool(setup, "sum_scaled_metrics", &b, &err), QS_OK);
     CHECK_INT(b, 1);
-    CHECK_INT(qs_toml_get_float(d->root, "search.strategy.metrics.average_bitwidth.scale", &x,
-                                &err), QS_OK);
+    CHECK_INT(
+        qs_toml_get_float(d->root, "search.strategy.metrics.average_bitwidth.scale", &x, &err),
+        QS_OK);
     CHECK(x == 0.2);
     CHECK_INT(qs_toml_get_float(setup, "n_trials", &x, &err), QS_OK); /* ints convert */
     CHECK(x == 20.0);
-    CHECK_INT(qs_toml_get_array(d->root, "search.search_space.seed.seq_blocks_2.config.weight_width",
-                                &arr, &err), QS_OK);
+    CHECK_INT(qs_toml_get_array(
+                  d->root, "search.search_space.seed.seq_blocks_2.config.weight_width", &arr, &err),
+              QS_OK);
     CHECK(arr && arr->u.arr.len == 3 && arr->u.arr.items[2]->u.i == 8);
     CHECK(str_at(d, "search.search_space.seed.default.config.name") == NULL); /* an array */
     const qs_toml_value *na = at(d, "search.search_space.seed.default.config.name");
@@ -476,9 +488,11 @@ static void test_mase_config(void)
     CHECK_STR(str_at(d, "search.strategy.metrics.accuracy.direction"), "maximize");
     /* typed errors name file:line:col and the full key path */
     CHECK_INT(qs_toml_get_int(setup, "sampler", &n, &err), QS_ERR_INPUT);
-    CHECK_STR(err.msg, "t.toml:35:11: search.strategy.setup.sampler: expected an integer, got a string");
+    CHECK_STR(err.msg,
+              "t.toml:35:11: search.strategy.setup.sampler: expected an integer, got a string");
     CHECK_INT(qs_toml_get_string(setup, "n_trials", &s, &err), QS_ERR_INPUT);
-    CHECK_STR(err.msg, "t.toml:33:12: search.strategy.setup.n_trials: expected a string, got an integer");
+    CHECK_STR(err.msg,
+              "t.toml:33:12: search.strategy.setup.n_trials: expected a string, got an integer");
     CHECK_INT(qs_toml_get_int(setup, "n_epochs", &n, &err), QS_ERR_INPUT);
     CHECK_STR(err.msg, "t.toml:31:18: search.strategy.setup: missing key 'n_epochs'");
     CHECK_INT(qs_toml_get_int_range(setup, "n_trials", 1, 10, &n, &err), QS_ERR_INPUT);
@@ -509,8 +523,8 @@ static void test_lookups(void)
     CHECK(qs_toml_table_get(NULL, "x") == NULL);
     char path[256];
     const qs_toml_value *deep = NULL;
-    const qs_toml_value *w = d ? qs_toml_find(d->root->u.tab.items[3].value->u.arr.items[0],
-                                              "\"x y\".w") : NULL;
+    const qs_toml_value *w =
+        d ? qs_toml_find(d->root->u.tab.items[3].value->u.arr.items[0], "\"x y\".w") : NULL;
     CHECK(w && w->u.arr.len == 2);
     if (w && w->u.arr.len == 2)
         deep = qs_toml_table_get(w->u.arr.items[1], "deep");
@@ -555,7 +569,9 @@ static void test_json(void)
     CHECK_CONTAINS(txt, "\"b\":{\"type\":\"bool\",\"value\":\"true\"}");
     CHECK_CONTAINS(txt, "\"dt\":{\"type\":\"datetime\",\"value\":\"1979-05-27T07:32:00-08:00\"}");
     CHECK_CONTAINS(txt, "\"lt\":{\"type\":\"time-local\",\"value\":\"07:32:00.25\"}");
-    CHECK_CONTAINS(txt, "\"a\":[{\"type\":\"integer\",\"value\":\"1\"},{\"type\":\"string\",\"value\":\"two\"}]");
+    CHECK_CONTAINS(
+        txt,
+        "\"a\":[{\"type\":\"integer\",\"value\":\"1\"},{\"type\":\"string\",\"value\":\"two\"}]");
     CHECK_CONTAINS(txt, "\"t\":{\"k\":{\"v\":{\"type\":\"integer\",\"value\":\"1\"}}}");
     free(txt);
     json_decref(j);
@@ -598,7 +614,8 @@ static void test_roundtrip(void)
                     "i = [0, -1, 9223372036854775807, -9223372036854775808, 0xff]\n");
     check_roundtrip("d = [1979-05-27T07:32:00Z, 1979-05-27T07:32:00.123-08:00, 1979-05-27T07:32:00,"
                     " 1979-05-27, 07:32:00.5]\n");
-    check_roundtrip("a = { b = { c = [1, { d = 2 }] }, e.f = 3 }\nempty = {}\n[t]\n[u.v]\n[w]\nx = [[], [[]]]\n");
+    check_roundtrip("a = { b = { c = [1, { d = 2 }] }, e.f = 3 }\nempty = {}\n[t]\n[u.v]\n[w]\nx = "
+                    "[[], [[]]]\n");
     check_roundtrip("[[a]]\nb = 1\n[[a.c]]\nd = 1\n[a.e]\n[[a]]\n[[a]]\nb = 3\n");
     check_roundtrip("");
     /* the writer emits plain keys first: dotted tables become [sections] */
@@ -674,7 +691,8 @@ static void test_large_tables(void)
     for (int i = 0; i < 200; i++) {
         char key[16];
         snprintf(key, sizeof key, "k%d", i);
-        all &= d && qs_toml_table_get(d->root, key) && qs_toml_table_get(d->root, key)->u.i == i * 3;
+        all &=
+            d && qs_toml_table_get(d->root, key) && qs_toml_table_get(d->root, key)->u.i == i * 3;
     }
     CHECK(all);
     CHECK(d && qs_toml_table_get(d->root, "k200") == NULL);
@@ -704,6 +722,23 @@ static void test_nesting_limit(void)
         buf[n++] = '[';
     buf[n] = '\0';
     expect_error(0, buf, strlen(buf), 1, 5 + 128, "nest deeper than 128");
+    /* key parts count too: 127 parts + 1 array is fine, 128 parts + an array is not */
+    n = 0;
+    for (int i = 0; i < 127; i++)
+        n += sprintf(buf + n, "%sa", i ? "." : "");
+    sprintf(buf + n, " = [1]\n");
+    d = parse(buf);
+    CHECK(d != NULL);
+    qs_toml_free(d);
+    sprintf(buf + n, ".b = [[1]]\n");
+    expect_error(0, buf, strlen(buf), 1, 2 * 128 + 4, "nest deeper than 128");
+    sprintf(buf + n, ".b.c = 1\n");
+    expect_error(0, buf, strlen(buf), 1, 2 * 128 + 1, "nest deeper than 128");
+    n = sprintf(buf, "[");
+    for (int i = 0; i < 129; i++)
+        n += sprintf(buf + n, "%sa", i ? "." : "");
+    sprintf(buf + n, "]\n");
+    expect_error(0, buf, strlen(buf), 1, 2 + 2 * 128, "a table header of more than 128 keys");
 }
 
 /* ---- invalid documents: each with the line:column of its error ---- */
@@ -811,7 +846,8 @@ static const bad_doc bad_docs[] = {
     {"a = {x = 1}\na.y = 2\n", 2, 1, "cannot add keys to 'a': already defined as an inline table"},
     {"a = {x = 1}\n[a]\n", 2, 2, "cannot define table 'a': already defined as an inline table"},
     {"a = {x = 1}\n[a.b]\n", 2, 2, "cannot extend 'a': already defined as an inline table"},
-    {"a = [1]\n[[a]]\n", 2, 3, "cannot define 'a' as an array of tables: already defined as an array"},
+    {"a = [1]\n[[a]]\n", 2, 3,
+     "cannot define 'a' as an array of tables: already defined as an array"},
     {"a = [{x = 1}]\n[a.b]\n", 2, 2, "cannot extend 'a': already defined as an array"},
     {"[[a]]\n[a]\n", 2, 2, "already defined as an array of tables"},
     {"[a]\n[[a]]\n", 2, 3, "already defined as a table"},

@@ -55,8 +55,7 @@ int qs_toml_key_is_bare(const char *k, size_t len)
     return 1;
 }
 
-const qs_toml_value *qs_toml_table_getn(const qs_toml_value *table, const char *key,
-                                        size_t key_len)
+const qs_toml_value *qs_toml_table_getn(const qs_toml_value *table, const char *key, size_t key_len)
 {
     if (!table || table->type != QS_TOML_TABLE || !key)
         return NULL;
@@ -69,8 +68,7 @@ const qs_toml_value *qs_toml_table_get(const qs_toml_value *table, const char *k
     return key ? qs_toml_table_getn(table, key, strlen(key)) : NULL;
 }
 
-const qs_toml_value *qs_toml_path_get(const qs_toml_value *table, const char *const *keys,
-                                      size_t n)
+const qs_toml_value *qs_toml_path_get(const qs_toml_value *table, const char *const *keys, size_t n)
 {
     for (size_t i = 0; i < n && table; i++)
         table = qs_toml_table_get(table, keys[i]);
@@ -254,8 +252,8 @@ qs_status qs_toml_as_string(const qs_toml_value *v, const char **out, qs_error *
     return QS_OK;
 }
 
-qs_status qs_toml_get(const qs_toml_value *table, const char *dotted,
-                      const qs_toml_value **out, qs_error *err)
+qs_status qs_toml_get(const qs_toml_value *table, const char *dotted, const qs_toml_value **out,
+                      qs_error *err)
 {
     *out = NULL;
     if (!table || table->type != QS_TOML_TABLE)
@@ -299,8 +297,7 @@ qs_status qs_toml_get_float(const qs_toml_value *table, const char *dotted, doub
     return qs_toml_as_float(v, out, err);
 }
 
-qs_status qs_toml_get_bool(const qs_toml_value *table, const char *dotted, int *out,
-                           qs_error *err)
+qs_status qs_toml_get_bool(const qs_toml_value *table, const char *dotted, int *out, qs_error *err)
 {
     const qs_toml_value *v;
     QS_TRY(qs_toml_get(table, dotted, &v, err));
@@ -366,7 +363,8 @@ size_t qs_toml_datetime_str(const qs_toml_value *v, char *buf, size_t cap)
         if (d->offset_z)
             snprintf(off, sizeof off, "Z");
         else
-            snprintf(off, sizeof off, "%c%02d:%02d", m < 0 ? '-' : '+', (abs(m) / 60) % 100, abs(m) % 60);
+            snprintf(off, sizeof off, "%c%02d:%02d", m < 0 ? '-' : '+', (abs(m) / 60) % 100,
+                     abs(m) % 60);
     }
     int n = snprintf(buf, cap, "%s%s%s", date, time, off);
     return n < 0 ? 0 : (size_t)n;

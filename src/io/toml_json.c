@@ -73,8 +73,7 @@ static json_t *convert(const qs_toml_value *v, int tagged)
                                                        : "time-local",
                    buf);
     case QS_TOML_ARRAY:
-    case QS_TOML_TABLE:
-        return container(v, tagged);
+    case QS_TOML_TABLE: return container(v, tagged);
     }
     return NULL;
 }
