@@ -39,13 +39,21 @@ typedef struct {
     qs_layer_cost *layers;   /* [n_layers] */
 } qs_cost;
 
-/* Computes every static metric of m under cfg (NULL: all float). */
+/* Energy-model memory level: parameters plus one sample's float activations
+ * (input and output of the widest layer) within this many bytes (a typical L2)
+ * are SRAM accesses, otherwise DRAM (qs_cost_energy_ops). */
+#define QS_COST_SRAM_BYTES (256u * 1024u)
+
+/* Computes every static metric of m under cfg (NULL: all float); c->layers is
+ * allocated ([m->n_layers]); release with qs_cost_free. A cfg of another size is QS_ERR_INPUT. */
 qs_status qs_cost_compute(qs_cost *c, const qs_model *m, const qs_quant_config *cfg, qs_error *err);
 
-/* Only the totals, with no allocation (for static constraints in the search loop). */
+/* Only the totals, with no allocation (for static constraints in the search loop);
+ * c->layers = NULL, c->n_layers = 0. cfg must have m's size (QS_ASSERT). */
 void qs_cost_totals(qs_cost *c, const qs_model *m, const qs_quant_config *cfg);
 
-/* The per-layer operation counts the energy model takes ([m->n_layers] entries). */
+/* The per-layer operation counts the energy model takes, per sample at batch 1
+ * ([m->n_layers] entries; ops[i].name points into m). No allocation. */
 void qs_cost_energy_ops(const qs_model *m, const qs_quant_config *cfg, qs_energy_layer_ops *ops);
 
 void qs_cost_free(qs_cost *c);
