@@ -206,10 +206,15 @@ static double overflow_mode(double q, const qs_format_spec *s, double lo, double
     case QS_WRAP: {
         if (isinf(q))
             return q > 0 ? hi : lo; /* defined: inf saturates */
-        double m = ldexp(1.0, s->width);
-        double t = fmod(q, m); /* exact */
-        if (t < 0)
-            t += m;
+        double m = ldexp(1.0, s->width), t;
+        if (fabs(q) < 0x1p62) { /* the low bits in integer arithmetic */
+            uint64_t bits = (uint64_t)(int64_t)q & (((uint64_t)1 << s->width) - 1);
+            t = (double)bits;
+        } else {
+            t = fmod(q, m); /* exact */
+            if (t < 0)
+                t += m;
+        }
         if (s->is_signed && t > hi)
             t -= m;
         return t;
