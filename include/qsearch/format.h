@@ -95,7 +95,8 @@ typedef struct {
     qs_overflow_mode overflow; /* integer only */
 } qs_format_spec;
 
-/* Quantizes a tensor of the given shape (row-major, ndim >= 1), in == out allowed. */
+/* Quantizes a tensor of the given shape (row-major, ndim >= 1), in == out allowed;
+ * the spec must be valid and the shape supported (qs_quantize_shaped checks). */
 typedef void (*qs_quantize_fn)(const qs_format_spec *spec, const float *in, float *out,
                                const size_t *shape, int ndim);
 
