@@ -8,8 +8,13 @@
  *
  * Choices where TOML 1.0 leaves room: CRLF inside multi-line strings becomes
  * LF (as Python's tomllib); fractional seconds keep 9 digits (more are
- * truncated); second 60 is rejected (as tomllib); a leading UTF-8 BOM is
- * skipped; arrays and inline tables nest at most 128 deep. */
+ * truncated); second 60 is rejected (as tomllib); year 0000 is accepted
+ * (RFC 3339; tomllib cannot); a leading UTF-8 BOM is skipped (toml-test
+ * allows it; tomllib does not); key parts, arrays and inline tables together
+ * nest at most 128 deep, and a [header] has at most 128 keys, which bounds
+ * the recursion of every function here. The document is checked for UTF-8
+ * and control characters before it is parsed, so such an error is reported
+ * even when a syntax error comes earlier. Parsing has no global state. */
 #ifndef QSEARCH_TOML_H
 #define QSEARCH_TOML_H
 
