@@ -90,7 +90,6 @@ static const char schema_sql[] =
     "  duration_s REAL,\n"
     "  error TEXT);\n"
     "CREATE UNIQUE INDEX trials_config ON trials(config_hash) WHERE stale = 0;\n"
-    "CREATE INDEX trials_state ON trials(state);\n"
     "CREATE TABLE trial_samples(\n"
     "  trial INTEGER NOT NULL REFERENCES trials(number),\n"
     "  name TEXT NOT NULL,\n"
