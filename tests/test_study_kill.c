@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "qsearch/log.h"
 #include "qsearch/rng.h"
 #include "qsearch/study.h"
 #include "study_util.h"
@@ -250,6 +251,11 @@ static void test_two_processes_claim(void)
     check_all_complete_once(path, N);
 }
 
+static void log_to_buffer(void *ctx, const char *msg)
+{
+    snprintf(ctx, 512, "%s", msg);
+}
+
 static void test_kill_between_claim_and_finish(void)
 {
     char path[600];
@@ -267,7 +273,12 @@ static void test_kill_between_claim_and_finish(void)
     CHECK(WIFSIGNALED(status));
     CHECK_INT(running, 5);
 
+    char logged[512] = "";
+    qs_log_set(log_to_buffer, logged);
     qs_study *s = open_ok(path);
+    qs_log_set(NULL, NULL);
+    CHECK_CONTAINS(logged, "trial 5: stale: worker pid");
+    CHECK_CONTAINS(logged, "claimed again");
     if (!s)
         return;
     qs_error err;

@@ -69,7 +69,6 @@ static int local_worker_alive(int64_t pid, int64_t pid_start)
     return 1;
 }
 
-
 /* ---- stale recovery ---- */
 
 typedef struct {
@@ -84,7 +83,7 @@ static qs_status find_stale(qs_study *s, double timeout, double now, stale_item 
     sqlite3_stmt *st = NULL;
     QS_TRY(qs_study_i_prep(s, Q_RUNNING, &st, err));
     size_t cap = 0;
-    int rc;
+    int rc = SQLITE_DONE;
     qs_status res = QS_OK;
     while (res == QS_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t pid = sqlite3_column_int64(st, 1);
@@ -130,8 +129,6 @@ static qs_status mark_stale(qs_study *s, const stale_item *items, size_t n, doub
         sqlite3_bind_text(st, 2, items[i].why, -1, SQLITE_TRANSIENT);
         sqlite3_bind_double(st, 3, now);
         QS_TRY(qs_study_i_run_done(s, st, "marking a trial stale", err));
-        qs_log("%s: trial %lld: %s; its configuration will be run again", s->path,
-               (long long)items[i].number, items[i].why);
     }
     return QS_OK;
 }
@@ -156,6 +153,9 @@ qs_status qs_study_recover_stale(qs_study *s, double heartbeat_timeout_s, int64_
     if (res == QS_OK)
         res = mark_stale(s, items, n, now, err);
     res = qs_study_i_finish_tx(s, res, "recovering stale trials", err);
+    for (size_t i = 0; res == QS_OK && i < n; i++)
+        qs_log("%s: trial %lld: %s; its configuration can be claimed again", s->path,
+               (long long)items[i].number, items[i].why);
     if (res == QS_OK && n_marked)
         *n_marked = (int64_t)n;
     free(items);
