@@ -252,6 +252,17 @@ static void run_kernel(void *ctx)
     }
 }
 
+typedef struct {
+    const qs_kernel_weights *w;
+    const int8_t *x;
+    int32_t *y;
+} small_ctx;
+static void run_small(void *c)
+{
+    small_ctx *sc = c;
+    qs_kernel_s8(sc->w, sc->x, 1, sc->y);
+}
+
 static qs_rng rng;
 
 static void *pack_random(qs_kernel_weights *pw, qs_kernel_fmt fmt, int32_t *wbuf)
@@ -407,6 +418,33 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
+    /* jsc-s's Linear layers at batch 1 (int8 weights and activations): the
+     * per-call cost that bounds a whole integer forward pass */
+    if (avx512) {
+        static const int shapes[5][2] = {{64, 16}, {32, 64}, {32, 32}, {32, 32}, {5, 32}};
+        double total = 0;
+        printf("\njsc-s Linear layers, batch 1, int8 avx512 (dispatched entry point, %s):\n",
+               qs_kernels_active());
+        for (int l = 0; l < 5; l++) {
+            qs_kernel_weights lw;
+            int n = shapes[l][0], k = shapes[l][1];
+            for (int i = 0; i < n * k; i++) wbuf[i] = (int32_t)qs_rng_below(&rng, 256) - 128;
+            size_t sz = qs_kernel_pack_size(QS_KFMT_INT8, n, k);
+            void *lbuf = aligned_alloc(64, (sz + 63) / 64 * 64);
+            qs_error err;
+            if (qs_kernel_pack_weights(&lw, QS_KFMT_INT8, n, k, wbuf, lbuf, sz, &err) != QS_OK) exit(1);
+            small_ctx sc = {&lw, x8, y32};
+            int it = calibrate(run_small, &sc);
+            double t[21];
+            for (int rd = 0; rd < 21; rd++) t[rd] = sample(run_small, &sc, it);
+            qsort(t, 21, sizeof t[0], cmp_dbl);
+            printf("  Linear(%d, %d): %.1f ns\n", k, n, t[10] * 1e9);
+            total += t[10];
+            free(lbuf);
+        }
+        printf("  sum of the 5 matmuls: %.1f ns (with 5 output classes)\n", total * 1e9);
+    }
+
     printf("\nbatch-1 ratios to int8 avx512-vnni: int4 %.2fx, int2 %.2fx, binary %.2fx, "
            "binary x binary %.2fx\n",
            gops[0][4] / gops[0][0], gops[0][5] / gops[0][0], gops[0][7] / gops[0][0],

@@ -12,7 +12,7 @@ what=${1:-all}
 CC=${CC:-cc}
 
 build_lib() {
-    [ -f "$BUILD/libqsearch.a" ] || make BUILD="$BUILD" "$BUILD/libqsearch.a" >&2
+    make -s BUILD="$BUILD" "$BUILD/libqsearch.a" >&2
 }
 
 bench_kernels() {
