@@ -42,7 +42,8 @@ typedef struct {
     uint64_t config_hash;         /* canonical hash of the configuration */
     const char *choices_json;     /* choice indices, JSON array */
     qs_trial_state state;
-    int stale;                    /* 1: failed because its worker died; configuration claimable again */
+    int stale;                    /* 1: failed because its worker died or released it;
+                                     its configuration is claimable again */
     const char *values_json;      /* objective values, JSON array */
     const char *metrics_json;     /* every metric, JSON object */
     const char *constraints_json; /* constraint values, JSON (array or object) */
@@ -75,7 +76,8 @@ typedef struct {
     int64_t running, complete, pruned, failed, stale, total;
 } qs_study_counts;
 
-/* Return nonzero from a callback to stop the iteration early (not an error). */
+/* Return nonzero from a callback to stop the iteration early (not an error). A
+ * callback must not call functions on the same handle (they fail with QS_ERR_USAGE). */
 typedef int (*qs_study_trial_fn)(void *ctx, const qs_trial_record *t);
 typedef int (*qs_study_meta_fn)(void *ctx, const char *key, const char *value);
 typedef int (*qs_study_curve_fn)(void *ctx, const char *sampler, int repeat, int64_t seed,
@@ -92,8 +94,8 @@ void qs_study_options_default(qs_study_options *opt);
 
 /* Creates path as a new study or opens an existing one (WAL mode, busy timeout),
  * then marks stale the running trials of dead workers (qs_study_recover_stale with
- * the default stale_after_s). QS_ERR_INPUT naming
- * the file if it is not SQLite, not a qsearch study, or of another schema version. */
+ * the default stale_after_s). QS_ERR_INPUT naming the file if it is not SQLite,
+ * not a qsearch study, or of another schema version. */
 qs_status qs_study_open(const char *path, qs_study **out, qs_error *err);
 
 /* qs_study_open with options (opt may be NULL). Read-only opening never creates. */
