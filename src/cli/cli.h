@@ -72,6 +72,7 @@ void cli_init_logging(void);
 int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const command commands[] = {
     {"data", cmd_data, "fetch a dataset into the cache, describe or export one"},
     {"train", cmd_train, "train a model of the JSC family on a dataset"},
     {"eval", cmd_eval, "evaluate a model (optionally quantized) on a split"},
+    {"profile", cmd_profile, "every metric of a model and config: quality, size, BitOPs, latency, energy"},
     {"config", cmd_config, "show a TOML config as parsed"},
 };
 
