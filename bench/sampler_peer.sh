@@ -29,7 +29,7 @@ fi
 # Side by side at a few trial counts.
 echo "trial  sampler   qsearch median [q1, q3]           optuna median [q1, q3]"
 for s in tpe random nsgaii; do
-    for t in 10 20 50 $TRIALS; do
+    for t in $(printf '%s\n' 10 20 50 "$TRIALS" | sort -n -u); do
         q=$(grep "^qsearch,$s,$t," "$OUT/curve_qsearch.csv" | cut -d, -f4-6)
         o=$(grep "^optuna,$s,$t," "$OUT/curve_optuna.csv" | cut -d, -f4-6)
         [ -n "$q" ] && printf '%5s  %-8s  %-32s %s\n' "$t" "$s" "$q" "$o"
@@ -45,7 +45,7 @@ set -- --table "$MOT" --direction maximize,minimize --ref 0,8.5 --samplers tpe,r
 /usr/bin/python3 bench/optuna_peer.py "$@" > "$OUT/curve_mo_optuna.csv"
 echo "hypervolume: trial  sampler   qsearch median [q1, q3]    optuna median [q1, q3]"
 for s in tpe random nsgaii; do
-    for t in 10 20 50 $TRIALS; do
+    for t in $(printf '%s\n' 10 20 50 "$TRIALS" | sort -n -u); do
         q=$(grep "^qsearch,$s,$t," "$OUT/curve_mo_qsearch.csv" | cut -d, -f4-6)
         o=$(grep "^optuna,$s,$t," "$OUT/curve_mo_optuna.csv" | cut -d, -f4-6)
         [ -n "$q" ] && printf '%5s  %-8s  %-32s %s\n' "$t" "$s" "$q" "$o"
