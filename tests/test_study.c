@@ -606,6 +606,47 @@ static void test_release_and_stale_rules(void)
     qs_study_close(s);
 }
 
+/* A running trial whose pid is alive but belongs to another process now (its
+ * start time differs) is stale; this process's own trial is not. */
+static void test_pid_reuse_detected(void)
+{
+    char path[600], host[256] = "", sql[1024];
+    path_in(path, sizeof path, "reuse.db");
+    qs_study *s = open_ok(path);
+    if (!s)
+        return;
+    qs_error err;
+    int64_t a;
+    int claimed;
+    CHECK_INT(qs_study_claim(s, 1, "[1]", 0, &a, &claimed, &err), QS_OK);
+    qs_study_close(s);
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        return; /* no /proc: the start-time rule does not apply */
+    fclose(f);
+    gethostname(host, sizeof host - 1);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO trials(number, config_hash, choices, state, worker, pid, pid_start, "
+             "host, started_at, heartbeat_at) VALUES (1, 2, '[2]', 'running', 0, %lld, 1, '%s', "
+             "1e9, 1e9);",
+             (long long)getpid(), host);
+    raw_sql(path, sql);
+    s = open_ok(path);
+    if (!s)
+        return;
+    qs_study_counts c;
+    CHECK_INT(qs_study_count(s, &c, &err), QS_OK);
+    CHECK_INT(c.running, 1);
+    CHECK_INT(c.stale, 1);
+    full_list l = {.n = 0};
+    int found;
+    CHECK_INT(qs_study_trial(s, 1, collect_full, &l, &found, &err), QS_OK);
+    CHECK_INT(l.rec[0].stale, 1);
+    CHECK_INT(qs_study_trial(s, a, collect_full, &l, &found, &err), QS_OK);
+    CHECK_INT(l.rec[1].state, QS_TRIAL_RUNNING);
+    qs_study_close(s);
+}
+
 int main(void)
 {
     if (make_tmpdir("study") != 0)
@@ -622,6 +663,7 @@ int main(void)
     RUN(test_curves);
     RUN(test_reentrant_callback_refused);
     RUN(test_release_and_stale_rules);
+    RUN(test_pid_reuse_detected);
     remove_tmpdir();
     return qs_test_summary();
 }
