@@ -85,6 +85,23 @@ static int dom(const double *values, const double *viol, size_t m, const qs_dire
     return qs_pareto_dominates(values + i * m, values + j * m, m, dirs);
 }
 
+/* d[i][j] = 1 if i dominates j; count[j] = how many points dominate j. */
+static void dom_matrix(const double *values, const double *viol, size_t n, size_t m,
+                       const qs_direction *dirs, unsigned char *d, size_t *count)
+{
+    for (size_t i = 0; i < n; i++) {
+        d[i * n + i] = 0;
+        for (size_t j = i + 1; j < n; j++) {
+            int ij = dom(values, viol, m, dirs, i, j);
+            int ji = !ij && dom(values, viol, m, dirs, j, i);
+            d[i * n + j] = (unsigned char)ij;
+            d[j * n + i] = (unsigned char)ji;
+            count[j] += (size_t)ij;
+            count[i] += (size_t)ji;
+        }
+    }
+}
+
 qs_status qs_pareto_sort(const double *values, const double *viol, size_t n, size_t m,
                          const qs_direction *dirs, size_t *rank_out, size_t *n_fronts,
                          qs_error *err)
@@ -104,17 +121,7 @@ qs_status qs_pareto_sort(const double *values, const double *viol, size_t n, siz
         free(d);
         return qs_error_set(err, QS_ERR_NOMEM, "pareto sort: out of memory for %zu points", n);
     }
-    for (size_t i = 0; i < n; i++) {
-        d[i * n + i] = 0;
-        for (size_t j = i + 1; j < n; j++) {
-            int ij = dom(values, viol, m, dirs, i, j);
-            int ji = !ij && dom(values, viol, m, dirs, j, i);
-            d[i * n + j] = (unsigned char)ij;
-            d[j * n + i] = (unsigned char)ji;
-            count[j] += (size_t)ij;
-            count[i] += (size_t)ji;
-        }
-    }
+    dom_matrix(values, viol, n, m, dirs, d, count);
     size_t nf = 0, len = 0, done = 0;
     for (size_t i = 0; i < n; i++)
         if (count[i] == 0)
@@ -282,6 +289,43 @@ static void sort_rows(double *pts, size_t n, size_t m, double *tmp)
     }
 }
 
+/* WFG's limit step: the points q[n][m] clipped to p's box (max(q, p)), keeping
+ * only the non-dominated ones, into out; returns how many. */
+static size_t limit_set(const double *q, size_t n, size_t m, const double *p, double *out)
+{
+    size_t len = 0;
+    for (size_t j = 0; j < n; j++) {
+        double *c = out + len * m;
+        for (size_t k = 0; k < m; k++)
+            c[k] = q[j * m + k] > p[k] ? q[j * m + k] : p[k];
+        int dominated = 0;
+        for (size_t a = 0; a < len && !dominated; a++) {
+            int le = 1;
+            for (size_t k = 0; k < m && le; k++)
+                le = out[a * m + k] <= c[k];
+            dominated = le;
+        }
+        if (dominated)
+            continue;
+        /* drop earlier kept points that c dominates, then append c */
+        size_t w = 0;
+        for (size_t a = 0; a < len; a++) {
+            int ge = 1;
+            for (size_t k = 0; k < m && ge; k++)
+                ge = out[a * m + k] >= c[k];
+            if (!ge) {
+                if (w != a)
+                    memmove(out + w * m, out + a * m, m * sizeof *out);
+                w++;
+            }
+        }
+        if (w != len)
+            memmove(out + w * m, c, m * sizeof *out);
+        len = w + 1;
+    }
+    return len;
+}
+
 /* Hypervolume of minimisation points pts[n][m] (all strictly below ref); may reorder pts.
  * Returns NAN on allocation failure. */
 static double wfg(double *pts, size_t n, size_t m, const double *ref)
@@ -315,37 +359,7 @@ static double wfg(double *pts, size_t n, size_t m, const double *ref)
         double box = 1.0;
         for (size_t k = 0; k < m; k++)
             box *= ref[k] - p[k];
-        /* Limit the later points to p's box and keep the non-dominated ones. */
-        size_t len = 0;
-        for (size_t j = i + 1; j < n; j++) {
-            double *q = buf + len * m;
-            for (size_t k = 0; k < m; k++)
-                q[k] = pts[j * m + k] > p[k] ? pts[j * m + k] : p[k];
-            int dominated = 0;
-            for (size_t a = 0; a < len && !dominated; a++) {
-                int le = 1;
-                for (size_t k = 0; k < m && le; k++)
-                    le = buf[a * m + k] <= q[k];
-                dominated = le;
-            }
-            if (dominated)
-                continue;
-            /* drop earlier kept points that q dominates */
-            size_t w = 0;
-            for (size_t a = 0; a < len; a++) {
-                int ge = 1;
-                for (size_t k = 0; k < m && ge; k++)
-                    ge = buf[a * m + k] >= q[k];
-                if (!ge) {
-                    if (w != a)
-                        memmove(buf + w * m, buf + a * m, m * sizeof *buf);
-                    w++;
-                }
-            }
-            if (w != len)
-                memmove(buf + w * m, q, m * sizeof *buf);
-            len = w + 1;
-        }
+        size_t len = limit_set(pts + (i + 1) * m, n - i - 1, m, p, buf);
         vol += box - wfg(buf, len, m, ref);
     }
     free(buf);
