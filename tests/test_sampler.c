@@ -710,6 +710,13 @@ static void test_history_best_and_front(void)
     CHECK_INT(n, 4);
     CHECK(idx[0] == 1 && idx[1] == 2 && idx[2] == 3 && idx[3] == 4);
     qs_history_free(&h);
+    /* A results-only history (no parameters), as the driver uses for best.json. */
+    qs_history_init(&h, 0, 1, dirs, 0, NULL);
+    for (int t = 0; t < 3; t++)
+        CHECK_INT(qs_history_push(&h, NULL, QS_SAMPLER_COMPLETE, v[t], NULL, NULL), QS_OK);
+    qs_history_best(&h, true, &best, &found);
+    CHECK(found && best == 1);
+    qs_history_free(&h);
 }
 
 int main(void)

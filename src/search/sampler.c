@@ -446,7 +446,8 @@ qs_status qs_history_push(qs_history *h, const uint32_t *choices, qs_sampler_sta
     if (state == QS_SAMPLER_COMPLETE && h->n_objectives && !values)
         return qs_error_set(err, QS_ERR_USAGE, "history: a COMPLETE trial needs values");
     size_t t = h->n_trials;
-    memcpy(h->choices + t * h->n_params, choices, h->n_params * sizeof *choices);
+    if (h->n_params) /* a history of results only may have no parameters */
+        memcpy(h->choices + t * h->n_params, choices, h->n_params * sizeof *choices);
     h->states[t] = state;
     for (size_t k = 0; k < h->n_objectives; k++)
         h->values[t * h->n_objectives + k] = values ? values[k] : NAN;
