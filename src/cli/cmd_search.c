@@ -1,0 +1,299 @@
+/* qsearch search --config S.toml --model MODEL [--data DATA] [--study S.db] [--sampler NAME]
+ *                [--trials N] [--seed S] [--jobs J] [-o DIR] [--json] */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "qsearch/log.h"
+#include "qsearch/safetensors.h"
+#include "qsearch/search.h"
+
+typedef struct {
+    const char *config, *model, *data, *study, *sampler, *out;
+    int trials, jobs, as_json;
+    uint64_t seed;
+    int seed_set;
+} search_args;
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+typedef struct {
+    int tty;
+    double last;
+} progress_state;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* A \r-updated line on a terminal; otherwise a plain line every few seconds. */
+static void progress(void *ctx, const qs_search_progress *p)
+{
+    progress_state *s = ctx;
+    double t = now_s();
+    int last = p->done >= p->target;
+    if (!last && t - s->last < (s->tty ? 0.2 : 5.0))
+        return;
+    s->last = t;
+    double rate = p->elapsed_s > 0 ? (double)p->done_here / p->elapsed_s : 0;
+    double eta = rate > 0 && p->target > p->done ? (double)(p->target - p->done) / rate : 0;
+    char best[64] = "-";
+    if (p->have_best)
+        snprintf(best, sizeof best, "%.6g", p->best);
+    if (s->tty)
+        fprintf(stderr, "\r\033[1m%zu/%zu\033[0m trials  best %s  pruned %zu  failed %zu  %.1f/s  ETA %.0fs\033[K%s",
+                p->done, p->target, best, p->pruned, p->failed, rate, eta, last ? "\n" : "");
+    else
+        fprintf(stderr, "search: %zu/%zu trials, best %s, pruned %zu, failed %zu, %.1f trials/s, ETA %.0f s\n", p->done,
+                p->target, best, p->pruned, p->failed, rate, eta);
+}
+
+static void print_table(const qs_search_result *r, const qs_search_options *o)
+{
+    const qs_search_space *sp = o->space;
+    cli_info("\n%s (%zu of %zu trials complete, %zu pruned, %zu failed; float model: val %.4f, test %.4f)\n",
+             r->n_objectives == 1 ? "best feasible trial" : "Pareto front (feasible trials)", r->n_complete,
+             r->n_trials, r->n_pruned, r->n_failed, r->float_val_accuracy, r->float_test_accuracy);
+    if (!r->n_best) {
+        cli_info("  no feasible complete trial\n");
+        return;
+    }
+    cli_info("%7s", "trial");
+    for (size_t k = 0; k < r->n_objectives; k++)
+        cli_info(" %14.14s", r->n_objectives == 1 ? "objective" : o->cfg->terms[k].name);
+    cli_info(" %9s %9s %9s  %s\n", "val_acc", "test_acc", "avg_bits", "configuration");
+    for (size_t i = 0; i < r->n_best && i < 20; i++) {
+        const qs_search_trial *x = &r->trials[r->best[i]];
+        cli_info("%7lld", (long long)x->number);
+        for (size_t k = 0; k < r->n_objectives; k++)
+            cli_info(" %14.6g", x->values[k]);
+        cli_info(" %9.4f %9.4f %9.3f ", x->metrics[QS_SM_ACCURACY], x->has_test ? x->test_accuracy : NAN,
+                 x->metrics[QS_SM_AVG_BITWIDTH]);
+        for (size_t p = 0; p < sp->n_params; p++)
+            cli_info(" %s=%s", sp->names[p], sp->all[sp->searched[p]].choices[x->choices[p]]);
+        cli_info("\n");
+    }
+    if (r->n_best > 20)
+        cli_info("  ... %zu more in best.json\n", r->n_best - 20);
+}
+
+static qs_status read_text(const char *path, char **out, qs_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return qs_error_set(err, QS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *s = malloc(cap);
+    size_t n;
+    while (s && (n = fread(s + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            char *t = realloc(s, cap *= 2);
+            if (!t)
+                free(s);
+            s = t;
+        }
+    }
+    fclose(f);
+    if (!s)
+        return qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", path);
+    s[len] = 0;
+    *out = s;
+    return QS_OK;
+}
+
+/* Applies the command-line overrides to the config. */
+static qs_status apply_overrides(const search_args *a, qs_search_config *c, qs_error *err)
+{
+    if (a->sampler)
+        QS_TRY(qs_sampler_kind_parse(a->sampler, &c->sampler, err));
+    if (a->trials > 0)
+        c->n_trials = (size_t)a->trials;
+    else if (a->trials < 0)
+        return qs_error_set(err, QS_ERR_USAGE, "--trials must be positive");
+    if (a->seed_set)
+        c->seed = a->seed;
+    return QS_OK;
+}
+
+typedef struct {
+    qs_toml_doc *doc;
+    char *text;
+    qs_model *model;
+    qs_model_meta meta;
+    qs_dataset ds;
+    qs_search_space space;
+    qs_search_config cfg;
+    qs_study *study;
+    char out_dir[4096], study_path[4200];
+} search_state;
+
+static qs_status prepare(search_args *a, search_state *s, qs_error *err)
+{
+    QS_TRY(read_text(a->config, &s->text, err));
+    QS_TRY(qs_toml_parse_string(s->text, strlen(s->text), a->config, &s->doc, err));
+    QS_TRY(qs_search_config_from_toml(&s->cfg, s->doc->root, err));
+    QS_TRY(apply_overrides(a, &s->cfg, err));
+    QS_TRY(qs_safetensors_load_model(a->model, &s->model, &s->meta, err));
+    QS_TRY(qs_search_space_from_toml(&s->space, s->model, s->doc->root, err));
+    if (!a->data)
+        a->data = s->meta.dataset[0] ? s->meta.dataset : "letter";
+    qs_data_options dopt;
+    qs_data_options_default(&dopt);
+    QS_TRY(qs_data_load(&s->ds, a->data, &dopt, err));
+    if (a->out) {
+        snprintf(s->out_dir, sizeof s->out_dir, "%s", a->out);
+    } else if (a->study) { /* next to the study */
+        snprintf(s->out_dir, sizeof s->out_dir, "%s", a->study);
+        char *slash = strrchr(s->out_dir, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(s->out_dir, sizeof s->out_dir, ".");
+    } else {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(s->out_dir, sizeof s->out_dir, "out/search-%Y%m%d-%H%M%S", &tm);
+    }
+    if (a->study)
+        snprintf(s->study_path, sizeof s->study_path, "%s", a->study);
+    else
+        snprintf(s->study_path, sizeof s->study_path, "%s/study.db", s->out_dir);
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", s->study_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) { /* the study's directory must exist before SQLite opens it */
+        *slash = 0;
+        for (char *p = dir + 1; *p; p++)
+            if (*p == '/') {
+                *p = 0;
+                mkdir(dir, 0777);
+                *p = '/';
+            }
+        mkdir(dir, 0777);
+    }
+    return qs_study_open(s->study_path, &s->study, err);
+}
+
+static void release(search_state *s)
+{
+    qs_study_close(s->study);
+    qs_search_space_free(&s->space);
+    qs_data_free(&s->ds);
+    qs_model_delete(s->model);
+    qs_model_meta_free(&s->meta);
+    qs_toml_free(s->doc);
+    free(s->text);
+}
+
+static qs_status run_search(search_args *a, json_t **out, qs_error *err)
+{
+    search_state s;
+    memset(&s, 0, sizeof s);
+    qs_model_meta_init(&s.meta);
+    qs_status st = prepare(a, &s, err);
+    qs_search_result res = {0};
+    progress_state ps = {cli_stderr_is_tty(), 0};
+    qs_search_options o = {.cfg = &s.cfg, .space = &s.space, .model = s.model, .meta = &s.meta, .ds = &s.ds,
+                           .model_name = a->model, .data_spec = a->data, .config_text = s.text, .study = s.study,
+                           .jobs = a->jobs > 0 ? a->jobs : s.cfg.n_jobs, .progress = progress, .progress_ctx = &ps,
+                           .stop = &stop_flag};
+    if (st == QS_OK) {
+        size_t conflicts = qs_search_direction_conflicts(&s.cfg);
+        if (conflicts)
+            cli_info("warning: %zu metric(s) enter the scaled sum against their own direction; as MASE, the sum "
+                     "ignores per-metric directions (give such a metric a negative scale, or set "
+                     "setup.scaled_sum = \"signed\")\n", conflicts);
+        cli_info("search space: %zu searched parameters (%zu fixed), %.6g configurations; sampler %s, %d job(s)\n",
+                 s.space.n_params, s.space.n_all - s.space.n_params, qs_search_space_size(&s.space),
+                 qs_sampler_kind_name(s.cfg.sampler), o.jobs);
+        cli_info("study %s, outputs in %s\n", s.study_path, s.out_dir);
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        st = qs_search_run(&o, &res, err);
+    }
+    if (st == QS_OK)
+        st = qs_search_write_outputs(&res, &o, s.out_dir, err);
+    if (st == QS_OK) {
+        cli_info("%zu trials evaluated here in %.2f s%s\n", res.evaluated_here, res.wall_s,
+                 stop_flag ? " (interrupted: resume with the same --study)" : "");
+        print_table(&res, &o);
+        *out = qs_search_best_json(&res, &o);
+    }
+    qs_search_result_free(&res);
+    release(&s);
+    return st;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    search_args a = {0};
+    const char *seed_text = NULL;
+    const cli_option opts[] = {
+        {"config", 'c', CLI_STRING, &a.config, "S.toml", "search config (MASE's [search] section)"},
+        {"model", 'm', CLI_STRING, &a.model, "MODEL", "float model (.safetensors) written by qsearch train"},
+        {"data", 'd', CLI_STRING, &a.data, "DATA", "dataset (default: the one the model was trained on)"},
+        {"study", 0, CLI_STRING, &a.study, "S.db", "study file; an existing one is resumed (default DIR/study.db)"},
+        {"sampler", 0, CLI_STRING, &a.sampler, "NAME", "bruteforce (grid), random, tpe or nsgaii"},
+        {"trials", 0, CLI_INT, &a.trials, "N", "trials in the study (default: setup.n_trials)"},
+        {"seed", 0, CLI_STRING, &seed_text, "S", "sampler seed (default: setup.seed or 0)"},
+        {"jobs", 'j', CLI_INT, &a.jobs, "J", "configurations evaluated at once on J threads"},
+        {"output", 'o', CLI_STRING, &a.out, "DIR", "output directory (default: next to --study, else out/search-TIME)"},
+        {"json", 0, CLI_FLAG, &a.as_json, NULL, "print best.json on stdout"},
+    };
+    const cli_spec spec = {
+        .usage = "qsearch search --config S.toml --model MODEL [--data DATA] [--study S.db] [--sampler NAME]\n"
+                 "                      [--trials N] [--seed S] [--jobs J] [-o DIR] [--json]",
+        .description = "Mixed-precision quantization search as MASE's `search` action: the search\n"
+                       "space, strategy and metrics come from the config; trials are evaluated on the\n"
+                       "validation split, recorded in a SQLite study (resumable, shareable by several\n"
+                       "processes) and the best configuration(s) are re-evaluated on the test split.\n"
+                       "Writes log.json, best.json and trials.csv to DIR. See docs/search.md.",
+        .options = opts, .n_options = sizeof opts / sizeof opts[0],
+        .epilog = "example:\n  qsearch search --config configs/search-mase-lab3.toml --model jsc-tiny.safetensors "
+                  "--sampler bruteforce -o out/lab3",
+    };
+    int rc = cli_parse(&spec, argc, argv, NULL, NULL);
+    if (rc)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (!a.config)
+        return cli_usage_error("search: --config S.toml is required (see --help)");
+    if (!a.model)
+        return cli_usage_error("search: --model MODEL is required (see --help)");
+    if (a.jobs < 0 || a.jobs > 256)
+        return cli_usage_error("search: --jobs must be 1..256");
+    if (seed_text) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(seed_text, &end, 10);
+        if (!*seed_text || *end || errno || seed_text[0] == '-')
+            return cli_usage_error("search: --seed '%s' is not a non-negative integer", seed_text);
+        a.seed = v;
+        a.seed_set = 1;
+    }
+    json_t *doc = NULL;
+    qs_error err;
+    qs_status st = run_search(&a, &doc, &err);
+    if (st)
+        return cli_fail(st, &err);
+    if (a.as_json)
+        return cli_print_json(doc);
+    json_decref(doc);
+    return CLI_EXIT_OK;
+}

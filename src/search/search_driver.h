@@ -1,0 +1,64 @@
+/* Private to src/search/search*.c: the driver's state, workers and tasks. */
+#ifndef QSEARCH_SEARCH_DRIVER_H
+#define QSEARCH_SEARCH_DRIVER_H
+
+#include "qsearch/energy.h"
+#include "qsearch/evaluate.h"
+#include "qsearch/search.h"
+
+/* Per-thread evaluation state: its own formats, quantized view and scratch. */
+typedef struct {
+    qs_quant_config cfg;
+    qs_quant_model qm;
+    float *logits;              /* [val n][classes] */
+    float *scratch;             /* qs_model_scratch_floats */
+    qs_energy_layer_ops *ops;   /* [n_layers] */
+} search_worker;
+
+/* One configuration being evaluated in a batch. */
+typedef struct {
+    int64_t number;             /* study trial number */
+    uint32_t *choices;          /* [n_params] */
+    uint64_t hash;
+    qs_trial_state state;
+    qs_status status;
+    char error[QS_ERROR_MSG_MAX + 64]; /* failure or pruning reason */
+    double metrics[QS_SM_COUNT];
+    double cons[QS_SC_COUNT];   /* value - limit; NAN when unset or not computed */
+    double duration_s;
+} search_task;
+
+typedef struct {
+    const qs_search_options *opt;
+    const qs_search_config *cfg;
+    const qs_search_space *space;
+    const qs_model *model;
+    size_t n_params, n_obj;
+    size_t n_cons;                    /* active constraints */
+    qs_search_constraint cons_id[QS_SC_COUNT];
+    qs_eval_inputs val;               /* truncated to num_samples */
+    double float_val_accuracy;
+    int need_latency, need_energy;
+    /* history of the study's non-stale trials, in number order */
+    qs_history h;
+    int64_t *numbers;                 /* [h.n_trials] */
+    size_t numbers_cap;
+    uint64_t *set;                    /* open-addressing set of config hashes; 0 = empty */
+    size_t set_cap, set_len;
+    qs_sampler *sampler, *fallback;   /* fallback: bruteforce, for duplicates */
+    int64_t expect_total, expect_done; /* study counts as this process last knew them */
+    size_t done_here;
+} search_driver;
+
+double qs_search_now_s(void);
+qs_status qs_search_worker_init(search_worker *w, const qs_model *m, size_t val_n, qs_error *err);
+void qs_search_worker_free(search_worker *w);
+/* Builds, statically checks and evaluates t on the validation split (thread-safe per worker). */
+void qs_search_eval_task(const search_driver *d, search_worker *w, search_task *t);
+/* Measures t's latency at batch 1 (serial phase). */
+void qs_search_latency_task(const search_driver *d, search_worker *w, search_task *t);
+
+/* JSON text helpers shared by the driver and the result reader. */
+char *qs_search_choices_json(const uint32_t *choices, size_t n);
+
+#endif

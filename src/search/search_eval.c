@@ -1,0 +1,186 @@
+/* One trial's evaluation: formats from the choices, static metrics and
+ * constraints (infeasible configurations are pruned, never run), quality on
+ * the validation split, and (serially, by the driver) latency. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qsearch/cost.h"
+#include "qsearch/energy.h"
+#include "qsearch/measure.h"
+#include "search_driver.h"
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double qs_search_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+qs_status qs_search_worker_init(search_worker *w, const qs_model *m, size_t val_n, qs_error *err)
+{
+    memset(w, 0, sizeof *w);
+    QS_TRY(qs_quant_config_init(&w->cfg, m, err));
+    QS_TRY(qs_quant_model_init(&w->qm, m, err));
+    w->logits = malloc((val_n ? val_n : 1) * m->classes * sizeof *w->logits);
+    w->scratch = malloc(qs_model_scratch_floats(m) * sizeof *w->scratch);
+    w->ops = calloc(m->n_layers ? m->n_layers : 1, sizeof *w->ops);
+    if (!w->logits || !w->scratch || !w->ops)
+        return qs_error_set(err, QS_ERR_NOMEM, "search: cannot allocate worker buffers");
+    return QS_OK;
+}
+
+void qs_search_worker_free(search_worker *w)
+{
+    if (!w)
+        return;
+    qs_quant_config_free(&w->cfg);
+    qs_quant_model_free(&w->qm);
+    free(w->logits);
+    free(w->scratch);
+    free(w->ops);
+    memset(w, 0, sizeof *w);
+}
+
+static void set_failed(search_task *t, qs_status st, const char *msg)
+{
+    t->state = QS_TRIAL_FAILED;
+    t->status = st;
+    snprintf(t->error, sizeof t->error, "%s", msg);
+}
+
+/* Static metrics and constraints; returns 1 when the configuration is infeasible. */
+static int static_phase(const search_driver *d, search_worker *w, search_task *t)
+{
+    const qs_search_config *c = d->cfg;
+    qs_cost cost;
+    qs_cost_totals(&cost, d->model, &w->cfg);
+    double *mt = t->metrics;
+    mt[QS_SM_PARAMS] = (double)cost.params;
+    mt[QS_SM_MODEL_SIZE_BITS] = (double)cost.model_size_bits;
+    mt[QS_SM_AVG_BITWIDTH] = cost.avg_bitwidth;
+    mt[QS_SM_MEMORY_DENSITY] = cost.avg_bitwidth > 0 ? c->compare_to / cost.avg_bitwidth : NAN;
+    mt[QS_SM_MACS] = (double)cost.macs;
+    mt[QS_SM_FLOPS] = (double)cost.flops;
+    mt[QS_SM_BITOPS] = (double)cost.bitops;
+    static const struct {
+        qs_search_constraint c;
+        qs_search_metric m;
+    } stat[] = {{QS_SC_MODEL_SIZE_BITS, QS_SM_MODEL_SIZE_BITS}, {QS_SC_BITOPS, QS_SM_BITOPS},
+                {QS_SC_AVG_BITWIDTH, QS_SM_AVG_BITWIDTH}};
+    int infeasible = 0;
+    for (size_t i = 0; i < sizeof stat / sizeof stat[0]; i++) {
+        double lim = c->limit[stat[i].c];
+        if (isnan(lim))
+            continue;
+        t->cons[stat[i].c] = mt[stat[i].m] - lim;
+        if (t->cons[stat[i].c] > 0 && !infeasible) {
+            infeasible = 1;
+            snprintf(t->error, sizeof t->error, "infeasible: %s %.6g > %s %.6g", qs_search_metric_name(stat[i].m),
+                     mt[stat[i].m], qs_search_constraint_name(stat[i].c), lim);
+        }
+    }
+    return infeasible;
+}
+
+static qs_status quality_phase(const search_driver *d, search_worker *w, search_task *t, qs_error *err)
+{
+    double c0 = thread_cpu_s(), w0 = qs_search_now_s();
+    QS_TRY(qs_quant_model_apply(&w->qm, &w->cfg, err));
+    const qs_eval_inputs *in = &d->val;
+    QS_TRY(qs_model_forward(w->qm.copy, in->x, in->n, w->logits, w->scratch, &w->qm.hooks, err));
+    qs_quality q = {0};
+    QS_TRY(qs_quality_compute(&q, w->logits, in->y, in->n, d->model->classes, err));
+    t->metrics[QS_SM_ACCURACY] = q.accuracy;
+    t->metrics[QS_SM_ACCURACY_MACRO] = q.accuracy_macro;
+    t->metrics[QS_SM_LOSS] = q.loss;
+    qs_quality_free(&q);
+    double wall = qs_search_now_s() - w0;
+    t->metrics[QS_SM_CPU_UTIL] = wall > 0 ? (thread_cpu_s() - c0) / wall : NAN;
+    double lim = d->cfg->limit[QS_SC_ACCURACY_DROP];
+    if (!isnan(lim))
+        t->cons[QS_SC_ACCURACY_DROP] = (d->float_val_accuracy - q.accuracy) - lim;
+    return QS_OK;
+}
+
+void qs_search_eval_task(const search_driver *d, search_worker *w, search_task *t)
+{
+    double t0 = qs_search_now_s();
+    for (int k = 0; k < QS_SM_COUNT; k++)
+        t->metrics[k] = NAN;
+    for (int k = 0; k < QS_SC_COUNT; k++)
+        t->cons[k] = NAN;
+    t->error[0] = 0;
+    qs_error err;
+    qs_status st = qs_search_space_build(d->space, t->choices, &w->cfg, &err);
+    if (st) {
+        set_failed(t, st, err.msg);
+    } else if (static_phase(d, w, t)) {
+        t->state = QS_TRIAL_PRUNED;
+    } else {
+        t->state = QS_TRIAL_COMPLETE;
+        if (d->need_energy) {
+            double j;
+            qs_cost_energy_ops(d->model, &w->cfg, w->ops);
+            if ((st = qs_energy_model(w->ops, d->model->n_layers, NULL, &j, &err)) != QS_OK)
+                set_failed(t, st, err.msg);
+            t->metrics[QS_SM_ENERGY] = j;
+        }
+        if (t->state == QS_TRIAL_COMPLETE && (st = quality_phase(d, w, t, &err)) != QS_OK)
+            set_failed(t, st, err.msg);
+    }
+    t->duration_s = qs_search_now_s() - t0;
+}
+
+typedef struct {
+    const qs_model *m;
+    const float *x;
+    float *logits, *scratch;
+    const qs_model_hooks *hooks;
+} latency_ctx;
+
+static void forward_one(void *ctx)
+{
+    latency_ctx *c = ctx;
+    qs_error err;
+    (void)qs_model_forward(c->m, c->x, 1, c->logits, c->scratch, c->hooks, &err);
+}
+
+void qs_search_latency_task(const search_driver *d, search_worker *w, search_task *t)
+{
+    qs_error err;
+    double t0 = qs_search_now_s();
+    qs_status st = qs_search_space_build(d->space, t->choices, &w->cfg, &err);
+    if (st == QS_OK)
+        st = qs_quant_model_apply(&w->qm, &w->cfg, &err);
+    qs_latency_options o;
+    qs_latency_options_default(&o);
+    o.budget_s = d->cfg->latency_budget_s;
+    o.warmup_s = d->cfg->latency_warmup_s;
+    o.min_time_s = o.budget_s / 2;
+    latency_ctx ctx = {w->qm.copy, d->val.x, w->logits, w->scratch, &w->qm.hooks};
+    qs_latency_result r = {0};
+    if (st == QS_OK && d->val.n == 0)
+        st = qs_error_set(&err, QS_ERR_INPUT, "latency: the validation split is empty");
+    if (st == QS_OK)
+        st = qs_latency_measure(forward_one, &ctx, &o, &r, &err);
+    if (st) {
+        set_failed(t, st, err.msg);
+    } else {
+        t->metrics[QS_SM_LATENCY] = r.per_sample_ns;
+        double lim = d->cfg->limit[QS_SC_LATENCY];
+        if (!isnan(lim))
+            t->cons[QS_SC_LATENCY] = r.per_sample_ns - lim;
+    }
+    qs_latency_result_free(&r);
+    t->duration_s += qs_search_now_s() - t0;
+}

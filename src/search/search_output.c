@@ -1,0 +1,262 @@
+/* Search outputs: log.json (every trial), best.json (best trial or Pareto
+ * front with test figures), trials.csv; each written atomically. */
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "search_driver.h"
+
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+/* A choice as JSON: an integer when it reads as one, else its text. */
+static json_t *choice_json(const char *text)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (*text && !*end && !errno)
+        return json_integer(v);
+    return json_string(text);
+}
+
+static json_t *params_json(const qs_search_space *sp, const uint32_t *choices)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < sp->n_params; i++) {
+        const qs_search_param *p = &sp->all[sp->searched[i]];
+        json_object_set_new(o, p->name, choice_json(p->choices[choices[i]]));
+    }
+    return o;
+}
+
+static json_t *metrics_obj(const double *m)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < QS_SM_COUNT; k++)
+        if (!isnan(m[k]))
+            json_object_set_new(o, qs_search_metric_name((qs_search_metric)k), num(m[k]));
+    return o;
+}
+
+static json_t *trial_json(const qs_search_result *r, const qs_search_options *opt, const qs_search_trial *x)
+{
+    json_t *vals = json_array();
+    for (size_t k = 0; k < r->n_objectives; k++)
+        json_array_append_new(vals, num(x->values[k]));
+    json_t *cons = json_object();
+    for (int k = 0; k < QS_SC_COUNT; k++)
+        if (!isnan(opt->cfg->limit[k]))
+            json_object_set_new(cons, qs_search_constraint_name((qs_search_constraint)k), num(x->constraints[k]));
+    json_t *t = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "number", (json_int_t)x->number, "state",
+                          qs_trial_state_name(x->state), "params", params_json(opt->space, x->choices), "metrics",
+                          metrics_obj(x->metrics), "objectives", vals, "constraints", cons, "feasible", x->feasible,
+                          "duration_s", num(x->duration_s));
+    if (x->error)
+        json_object_set_new(t, "error", json_string(x->error));
+    if (x->has_test)
+        json_object_set_new(t, "test", json_pack("{s:o, s:o, s:o, s:I}", "accuracy", num(x->test_accuracy),
+                                                 "accuracy_macro", num(x->test_accuracy_macro), "loss",
+                                                 num(x->test_loss), "samples", (json_int_t)r->test_samples));
+    return t;
+}
+
+static json_t *objectives_json(const qs_search_result *r, const qs_search_config *c)
+{
+    json_t *a = json_array();
+    if (c->sum_scaled) {
+        json_t *terms = json_array();
+        for (size_t i = 0; i < c->n_terms; i++)
+            json_array_append_new(terms, json_pack("{s:s, s:f}", "metric", c->terms[i].name, "scale",
+                                                   c->terms[i].scale));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "name", "objective", "direction",
+                                           qs_direction_name(r->directions[0]), "sum",
+                                           c->signed_sum ? "signed" : "mase", "terms", terms));
+        return a;
+    }
+    for (size_t i = 0; i < c->n_terms; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "name", c->terms[i].name, "direction",
+                                           qs_direction_name(c->terms[i].direction), "scale", c->terms[i].scale));
+    return a;
+}
+
+static json_t *summary_json(const qs_search_result *r, const qs_search_options *opt)
+{
+    const qs_search_config *c = opt->cfg;
+    json_t *lat = json_null();
+    if (r->latency_measured)
+        lat = json_pack("{s:s, s:i, s:f}", "how", "serially after each parallel batch, batch 1", "batch", 1,
+                        "budget_s", c->latency_budget_s);
+    return json_pack("{s:s?, s:s?, s:s?, s:s, s:I, s:f, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
+                     "s:f, s:I, s:o}",
+                     "study", opt->study ? qs_study_path(opt->study) : NULL, "model", opt->model_name, "dataset",
+                     opt->data_spec, "sampler", qs_sampler_kind_name(c->sampler), "seed", (json_int_t)c->seed,
+                     "space_size", r->space_size, "objectives", objectives_json(r, c), "float_baseline",
+                     "val_accuracy", r->float_val_accuracy, "test_accuracy", r->float_test_accuracy, "val_samples",
+                     (json_int_t)r->val_samples, "test_samples", (json_int_t)r->test_samples, "trials", "total",
+                     (json_int_t)r->n_trials, "complete", (json_int_t)r->n_complete, "pruned",
+                     (json_int_t)r->n_pruned, "failed", (json_int_t)r->n_failed, "running",
+                     (json_int_t)r->n_running, "wall_s", r->wall_s, "evaluated_here",
+                     (json_int_t)r->evaluated_here, "latency", lat);
+}
+
+json_t *qs_search_best_json(const qs_search_result *r, const qs_search_options *opt)
+{
+    json_t *doc = summary_json(r, opt);
+    json_t *best = json_array();
+    for (size_t i = 0; i < r->n_best; i++)
+        json_array_append_new(best, trial_json(r, opt, &r->trials[r->best[i]]));
+    json_object_set_new(doc, "mode", json_string(r->n_objectives == 1 ? "single" : "pareto"));
+    json_object_set_new(doc, "best", best);
+    return doc;
+}
+
+/* Writes text to dir/name through a temporary file and rename. */
+static qs_status write_atomic(const char *dir, const char *name, const char *text, size_t len, qs_error *err)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    int bad = fwrite(text, 1, len, f) != len;
+    bad |= fflush(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return qs_error_set(err, QS_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+    }
+    return QS_OK;
+}
+
+static qs_status write_json(const char *dir, const char *name, json_t *doc, qs_error *err)
+{
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (!text)
+        return qs_error_set(err, QS_ERR_NOMEM, "search: cannot format %s", name);
+    size_t len = strlen(text);
+    qs_status st = write_atomic(dir, name, text, len, err);
+    free(text);
+    return st;
+}
+
+/* A growing text buffer for the CSV. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+__attribute__((format(printf, 2, 3))) static void sb_add(sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0 || b->oom)
+            return;
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap + (size_t)n + 1) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static void csv_num(sbuf *b, double v)
+{
+    if (isnan(v))
+        sb_add(b, ",");
+    else
+        sb_add(b, ",%.10g", v);
+}
+
+static qs_status write_csv(const qs_search_result *r, const qs_search_options *opt, const char *dir, qs_error *err)
+{
+    const qs_search_space *sp = opt->space;
+    int used[QS_SM_COUNT] = {0};
+    for (size_t i = 0; i < r->n_trials; i++)
+        for (int k = 0; k < QS_SM_COUNT; k++)
+            used[k] |= !isnan(r->trials[i].metrics[k]);
+    sbuf b = {0};
+    sb_add(&b, "number,state");
+    for (size_t i = 0; i < sp->n_params; i++)
+        sb_add(&b, ",%s", sp->names[i]);
+    for (int k = 0; k < QS_SM_COUNT; k++)
+        if (used[k])
+            sb_add(&b, ",%s", qs_search_metric_name((qs_search_metric)k));
+    if (r->n_objectives == 1)
+        sb_add(&b, ",objective");
+    else
+        for (size_t k = 0; k < r->n_objectives; k++)
+            sb_add(&b, ",objective_%s", opt->cfg->terms[k].name);
+    sb_add(&b, ",feasible,duration_s\n");
+    for (size_t i = 0; i < r->n_trials; i++) {
+        const qs_search_trial *x = &r->trials[i];
+        sb_add(&b, "%lld,%s", (long long)x->number, qs_trial_state_name(x->state));
+        for (size_t p = 0; p < sp->n_params; p++)
+            sb_add(&b, ",%s", sp->all[sp->searched[p]].choices[x->choices[p]]);
+        for (int k = 0; k < QS_SM_COUNT; k++)
+            if (used[k])
+                csv_num(&b, x->metrics[k]);
+        for (size_t k = 0; k < r->n_objectives; k++)
+            csv_num(&b, x->values[k]);
+        sb_add(&b, ",%d", x->feasible);
+        csv_num(&b, x->duration_s);
+        sb_add(&b, "\n");
+    }
+    qs_status st = b.oom ? qs_error_set(err, QS_ERR_NOMEM, "search: out of memory")
+                         : write_atomic(dir, "trials.csv", b.s ? b.s : "", b.len, err);
+    free(b.s);
+    return st;
+}
+
+static qs_status make_dir(const char *dir, qs_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return qs_error_set(err, QS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+            *p = '/';
+        }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return qs_error_set(err, QS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    return QS_OK;
+}
+
+qs_status qs_search_write_outputs(const qs_search_result *r, const qs_search_options *opt, const char *dir,
+                                  qs_error *err)
+{
+    QS_TRY(make_dir(dir, err));
+    json_t *log = summary_json(r, opt);
+    json_t *names = json_array();
+    for (size_t i = 0; i < opt->space->n_params; i++)
+        json_array_append_new(names, json_string(opt->space->names[i]));
+    json_object_set_new(log, "params", names);
+    json_t *trials = json_array();
+    for (size_t i = 0; i < r->n_trials; i++)
+        json_array_append_new(trials, trial_json(r, opt, &r->trials[i]));
+    json_object_set_new(log, "trials", trials);
+    QS_TRY(write_json(dir, "log.json", log, err));
+    QS_TRY(write_json(dir, "best.json", qs_search_best_json(r, opt), err));
+    return write_csv(r, opt, dir, err);
+}
