@@ -16,6 +16,7 @@ static const command commands[] = {
     {"eval", cmd_eval, "evaluate a model (optionally quantized) on a split"},
     {"profile", cmd_profile, "every metric of a model and config: quality, size, BitOPs, latency, energy"},
     {"config", cmd_config, "show a TOML config as parsed"},
+    {"search", cmd_search, "search per-layer quantization (MASE search config), resumable study"},
 };
 
 static void print_usage(FILE *f)
