@@ -214,7 +214,7 @@ typedef void tile_fn(const qs_kernel_weights *, const int8_t *, int, int, int, i
  * blocks and split k, and 1-block tiles for the last blocks. */
 #define TILES(BITS)                                                                             \
     TILE(BITS, 6, 4, 1) TILE(BITS, 4, 4, 1) TILE(BITS, 6, 1, 1) TILE(BITS, 4, 1, 1)             \
-    TILE(BITS, 1, 8, 2) TILE(BITS, 1, 4, 2) TILE(BITS, 1, 1, 2)
+    TILE(BITS, 1, 8, 2) TILE(BITS, 1, 4, 2) TILE(BITS, 1, 2, 2) TILE(BITS, 1, 1, 2)
 TILES(16)
 TILES(8)
 TILES(4)
@@ -222,12 +222,12 @@ TILES(2)
 TILES(1)
 
 typedef struct {
-    tile_fn *t64, *t44, *t61, *t41, *t18, *t14, *t11;
+    tile_fn *t64, *t44, *t61, *t41, *t18, *t14, *t12, *t11;
 } tile_set;
 
 #define SET(B)                                                                                  \
     {tile_##B##_6_4, tile_##B##_4_4, tile_##B##_6_1, tile_##B##_4_1, tile_##B##_1_8,           \
-     tile_##B##_1_4, tile_##B##_1_1}
+     tile_##B##_1_4, tile_##B##_1_2, tile_##B##_1_1}
 static const tile_set sets16 = SET(16), sets8 = SET(8), sets4 = SET(4), sets2 = SET(2),
                       sets1 = SET(1);
 
@@ -263,6 +263,10 @@ static void run_tiles(const tile_set *ts, const qs_kernel_weights *w, const int8
             for (int r = 0; r < m; r++) ts->t18(w, x, r, b0, 0, nc, R + r, y, scale);
         for (; b0 + 4 <= w->nblocks; b0 += 4)
             run_rows(ts->t64, ts->t44, ts->t14, w, x, 0, m, R, y, scale, b0, 0, nc);
+        /* the last, partial panel: a pair of blocks in one call (small layers
+         * such as jsc-s's 32 outputs are all per-call cost) */
+        for (; b0 + 2 <= w->nblocks; b0 += 2)
+            for (int r = 0; r < m; r++) ts->t12(w, x, r, b0, 0, nc, R + r, y, scale);
     } else {
         int full4 = w->nblocks / 4 * 4;
         for (int p0 = 0; p0 < m; p0 += MPANEL) {
