@@ -52,11 +52,16 @@ static int split_param_key(const char *key, qs_tensor_role *role, const char **p
 }
 
 /* Formats of a layer that the format itself fixes (ReLU inputs are unsigned;
- * block_fp activations keep the batch dimension out of the blocks, as MASE). */
+ * block_fp activations keep the batch dimension out of the blocks, as MASE).
+ * binary and ternary quantize a linear's weight only and leave ReLU inputs
+ * alone, as MASE's LinearBinary/LinearTernary and ReLUBinary/ReLUTernary do
+ * (their data_in/bias quantizers are pass-throughs). */
 static void init_layer_specs(qs_layer_quant *lq, qs_layer_kind kind, qs_format f)
 {
+    int weight_only = f == QS_FMT_BINARY || f == QS_FMT_TERNARY;
     for (int r = 0; r < QS_TENSOR_COUNT; r++) {
-        lq->quantized[r] = qs_quant_layer_has_tensor(kind, (qs_tensor_role)r);
+        lq->quantized[r] = qs_quant_layer_has_tensor(kind, (qs_tensor_role)r) &&
+                           (!weight_only || (kind == QS_LAYER_LINEAR && r == QS_TENSOR_WEIGHT));
         qs_format_spec_init(&lq->spec[r], f);
     }
     if (kind == QS_LAYER_RELU)
