@@ -38,7 +38,7 @@ typedef struct {
     qs_search_constraint cons_id[QS_SC_COUNT];
     qs_eval_inputs val;               /* truncated to num_samples */
     double float_val_accuracy;
-    int need_latency, need_energy;
+    int need_latency, need_energy, need_loss; /* need_loss: loss is an objective (else not computed) */
     /* history of the study's non-stale trials, in number order */
     qs_history h;
     int64_t *numbers;                 /* [h.n_trials] */

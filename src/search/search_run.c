@@ -122,6 +122,7 @@ static qs_status setup(search_driver *d, const qs_search_options *o, qs_error *e
             d->cons_id[d->n_cons++] = (qs_search_constraint)k;
     d->need_latency = uses_metric(d->cfg, QS_SM_LATENCY) || !isnan(d->cfg->limit[QS_SC_LATENCY]);
     d->need_energy = uses_metric(d->cfg, QS_SM_ENERGY);
+    d->need_loss = uses_metric(d->cfg, QS_SM_LOSS);
     if (o->jobs < 1 || o->jobs > 256)
         return qs_error_set(err, QS_ERR_USAGE, "search: jobs must be 1..256 (got %d)", o->jobs);
     QS_TRY(qs_eval_inputs_prepare(&d->val, o->model, o->meta, o->ds, QS_SPLIT_VAL, o->model_name, err));

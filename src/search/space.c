@@ -235,6 +235,17 @@ static qs_status locate_base_error(const builder *b, const qs_search_entry *e, c
         size_t kl = strlen(key);
         if (strncmp(msg, key, kl) == 0 && msg[kl] == ':')
             return qs_toml_error_at(err, b->arrays[e->first + i]->u.arr.items[0], "%s", msg);
+        /* validation messages read "LAYER ROLE: PARAM: ..." */
+        static const char *const roles[] = {"data_in", "weight", "bias"};
+        for (size_t r = 0; r < 3; r++) {
+            size_t rl = strlen(roles[r]);
+            char pat[96];
+            if (strncmp(key, roles[r], rl) != 0 || key[rl] != '_')
+                continue;
+            snprintf(pat, sizeof pat, " %s: %s:", roles[r], key + rl + 1);
+            if (strstr(msg, pat))
+                return qs_toml_error_at(err, b->arrays[e->first + i]->u.arr.items[0], "%s", msg);
+        }
     }
     return qs_toml_error_at(err, fallback, "%s: %s", e->name, msg);
 }
