@@ -214,6 +214,8 @@ static const kernel_case cases[] = {
     {"ternary avx512", OP_S8, QS_KFMT_TERNARY, QS_KPATH_AVX512},
     {"binary avx512", OP_S8, QS_KFMT_BINARY, QS_KPATH_AVX512},
     {"binary x binary xnor", OP_XNOR, QS_KFMT_BINARY, QS_KPATH_AVX512},
+    {"int4 avx2", OP_S8, QS_KFMT_INT4, QS_KPATH_AVX2},
+    {"binary avx2", OP_S8, QS_KFMT_BINARY, QS_KPATH_AVX2},
     {"int8 ref (scalar)", OP_S8, QS_KFMT_INT8, QS_KPATH_REF},
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
@@ -449,6 +451,9 @@ int main(int argc, char **argv)
            "binary x binary %.2fx\n",
            gops[0][4] / gops[0][0], gops[0][5] / gops[0][0], gops[0][7] / gops[0][0],
            gops[0][8] / gops[0][0]);
+    if (gops[0][1] > 0)
+        printf("batch-1 ratios to int8 avx2: int4 %.2fx, binary %.2fx\n", gops[0][9] / gops[0][1],
+               gops[0][10] / gops[0][1]);
     printf("(shared 2-core machine: figures are noisy; rerun to see the spread)\n");
     free(int8buf);
     free(x8), free(xu8), free(x16), free(xb), free(xf), free(y32), free(yd), free(yf), free(y64);

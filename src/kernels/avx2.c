@@ -1,9 +1,11 @@
-/* AVX2 kernels (no VNNI). Codes are unpacked to bytes as in avx512.c, then
- * widened to int16 and multiplied with VPMADDWD against int16 activations:
- * code (0..255) x activation (-128..127) pair sums stay far inside int32, so
- * unlike VPMADDUBSW (int16 pair sums, which saturate at 2 x 255 x 128) no
- * product is ever clipped. Each 16-row block keeps four accumulators of
- * (row, pair) partial sums that a horizontal add folds at the end. */
+/* AVX2 kernels (no VNNI). VPMADDUBSW (u8 x s8, pairs summed in saturating
+ * int16) is only safe for codes below 16: 2 x 15 x 128 = 3840. So:
+ * - INT8 codes (0..255, where 2 x 255 x 128 would saturate) are widened to
+ *   int16 and multiplied with VPMADDWD against int16 activations; each
+ *   16-row block keeps four accumulators of (row, pair) partial sums that a
+ *   horizontal add folds at the end;
+ * - sub-byte codes (INT4, INT2, TERNARY, INT1, BINARY) use VPMADDUBSW on the
+ *   raw activation bytes, then VPMADDWD with ones, one int32 lane per row. */
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,23 +16,10 @@
 #define TGT __attribute__((target("avx2,popcnt")))
 #define INL static inline __attribute__((always_inline)) TGT
 
-/* Codes of group g for rows 4q..4q+3 (x 4 k) as 16 int16. */
-INL __m256i codes16(const uint8_t *p, int bits, int g, int q)
+/* INT8 codes for rows 4q..4q+3 (x 4 k) as 16 int16. */
+INL __m256i codes16(const uint8_t *p, int q)
 {
-    if (bits == 1) {
-        uint16_t m;
-        memcpy(&m, p + 8 * g + 2 * q, sizeof m);
-        const __m256i sel = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
-                                              4096, 8192, 16384, (short)0x8000);
-        __m256i v = _mm256_and_si256(_mm256_set1_epi16((short)m), sel);
-        return _mm256_min_epu16(v, _mm256_set1_epi16(1));
-    }
-    __m128i v = _mm_load_si128((const __m128i *)(const void *)(p + 16 * q));
-    if (bits < 8) {
-        if (g) v = _mm_srli_epi16(v, g * bits);
-        v = _mm_and_si128(v, _mm_set1_epi8((char)((1 << bits) - 1)));
-    }
-    return _mm256_cvtepu8_epi16(v);
+    return _mm256_cvtepu8_epi16(_mm_load_si128((const __m128i *)(const void *)(p + 16 * q)));
 }
 
 INL __m256i bcast4x16(const int8_t *p)
@@ -41,20 +30,58 @@ INL __m256i bcast4x16(const int8_t *p)
     return _mm256_broadcastq_epi64(w);
 }
 
-INL void chunk2(__m256i acc[2][4], const uint8_t *p, const int8_t *const *xp, int MR, int bits)
+/* One INT8 chunk (one group of 4 k) against MR rows. */
+INL void chunk2(__m256i acc[2][4], const uint8_t *p, const int8_t *const *xp, int MR)
+{
+    __m256i xb[2];
+#pragma GCC unroll 2
+    for (int r = 0; r < MR; r++) xb[r] = bcast4x16(xp[r]);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+        __m256i c = codes16(p, q);
+#pragma GCC unroll 2
+        for (int r = 0; r < MR; r++)
+            acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(c, xb[r]));
+    }
+}
+
+/* Codes (< 16) of group g for rows 8h..8h+7 (x 4 k) as 32 bytes. */
+INL __m256i codes8(const uint8_t *p, int bits, int g, int h)
+{
+    if (bits == 1) { /* byte i = bit i of the 32-bit mask */
+        uint32_t m;
+        memcpy(&m, p + 8 * g + 4 * h, sizeof m);
+        const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+                                                2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)m), spread);
+        v = _mm256_and_si256(v, _mm256_set1_epi64x((long long)0x8040201008040201ull));
+        return _mm256_min_epu8(v, _mm256_set1_epi8(1));
+    }
+    __m256i v = _mm256_load_si256((const __m256i *)(const void *)(p + 32 * h));
+    if (g) v = _mm256_srli_epi16(v, g * bits);
+    return _mm256_and_si256(v, _mm256_set1_epi8((char)((1 << bits) - 1)));
+}
+
+INL void chunk_ub(__m256i acc[4][2], const uint8_t *p, const int8_t *const *xp, int MR, int bits)
 {
     int groups = 8 / bits;
+    const __m256i ones = _mm256_set1_epi16(1);
 #pragma GCC unroll 8
     for (int g = 0; g < groups; g++) {
-        __m256i xb[2];
-#pragma GCC unroll 2
-        for (int r = 0; r < MR; r++) xb[r] = bcast4x16(xp[r] + 4 * g);
+        __m256i xb[4];
 #pragma GCC unroll 4
-        for (int q = 0; q < 4; q++) {
-            __m256i c = codes16(p, bits, g, q);
+        for (int r = 0; r < MR; r++) {
+            int32_t v;
+            memcpy(&v, xp[r] + 4 * g, sizeof v);
+            xb[r] = _mm256_set1_epi32(v);
+        }
 #pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m256i c = codes8(p, bits, g, h);
+#pragma GCC unroll 4
             for (int r = 0; r < MR; r++)
-                acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(c, xb[r]));
+                acc[r][h] = _mm256_add_epi32(
+                    acc[r][h], _mm256_madd_epi16(_mm256_maddubs_epi16(c, xb[r]), ones));
         }
     }
 }
@@ -76,8 +103,9 @@ INL void store8(int32_t *y, int left, __m256i v)
     }
 }
 
+/* INT8: MR rows x one block. */
 INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const int32_t *R,
-               int32_t *y, int scale, int MR, int bits)
+               int32_t *y, int scale, int MR)
 {
     size_t cstride = qs_kern_cstride(w, b);
     const uint8_t *wp = qs_kern_chunk(w, b, 0);
@@ -91,7 +119,7 @@ INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const
     for (int c = 0; c < full; c++) {
         const int8_t *xc[2];
         for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * (size_t)kc;
-        chunk2(acc, wp + (size_t)c * cstride, xc, MR, bits);
+        chunk2(acc, wp + (size_t)c * cstride, xc, MR);
     }
     if (full < w->nchunks) {
         _Alignas(32) int8_t buf[2][64];
@@ -101,7 +129,7 @@ INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const
             memcpy(buf[r], xp[r] + (size_t)full * (size_t)kc, (size_t)(w->k - full * kc));
             xc[r] = buf[r];
         }
-        chunk2(acc, wp + (size_t)full * cstride, xc, MR, bits);
+        chunk2(acc, wp + (size_t)full * cstride, xc, MR);
     }
     int row = b * QS_KERNEL_NBLOCK, left = w->n - row;
     for (int r = 0; r < MR; r++) {
@@ -117,20 +145,70 @@ INL void tile2(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const
     }
 }
 
-#define TILE2(BITS)                                                                            \
-    static TGT void run_##BITS(const qs_kernel_weights *w, const int8_t *x, int m,             \
-                               const int32_t *R, int32_t *y, int scale)                       \
+/* Sub-byte codes: MR rows x one block, one int32 lane per row. */
+INL void tile_ub(const qs_kernel_weights *w, const int8_t *x, int r0, int b, const int32_t *R,
+                 int32_t *y, int scale, int MR, int bits)
+{
+    size_t cstride = qs_kern_cstride(w, b);
+    const uint8_t *wp = qs_kern_chunk(w, b, 0);
+    int kc = w->kchunk, full = w->k / kc;
+    __m256i acc[4][2];
+    const int8_t *xp[4];
+    for (int r = 0; r < MR; r++) {
+        xp[r] = x + (size_t)(r0 + r) * (size_t)w->k;
+        acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    }
+    for (int c = 0; c < full; c++) {
+        const int8_t *xc[4];
+        for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * (size_t)kc;
+        chunk_ub(acc, wp + (size_t)c * cstride, xc, MR, bits);
+    }
+    if (full < w->nchunks) {
+        _Alignas(32) int8_t buf[4][64];
+        const int8_t *xc[4];
+        for (int r = 0; r < MR; r++) {
+            memset(buf[r], 0, sizeof buf[r]);
+            memcpy(buf[r], xp[r] + (size_t)full * (size_t)kc, (size_t)(w->k - full * kc));
+            xc[r] = buf[r];
+        }
+        chunk_ub(acc, wp + (size_t)full * cstride, xc, MR, bits);
+    }
+    int row = b * QS_KERNEL_NBLOCK, left = w->n - row;
+    for (int r = 0; r < MR; r++) {
+        __m256i corr = _mm256_set1_epi32(R[r]);
+        for (int h = 0; h < 2; h++) {
+            __m256i v = acc[r][h];
+            if (scale == 2) v = _mm256_add_epi32(v, v);
+            else if (scale == -1) v = _mm256_sub_epi32(_mm256_setzero_si256(), v);
+            store8(y + (size_t)(r0 + r) * (size_t)w->n + (size_t)row + 8 * (size_t)h, left - 8 * h,
+                   _mm256_sub_epi32(v, corr));
+        }
+    }
+}
+
+#define TILE_UB(BITS)                                                                          \
+    static TGT void run_ub_##BITS(const qs_kernel_weights *w, const int8_t *x, int m,          \
+                                  const int32_t *R, int32_t *y, int scale)                    \
     {                                                                                          \
         for (int b = 0; b < w->nblocks; b++) {                                                 \
             int r0 = 0;                                                                        \
-            for (; r0 + 2 <= m; r0 += 2) tile2(w, x, r0, b, R + r0, y, scale, 2, BITS);       \
-            for (; r0 < m; r0++) tile2(w, x, r0, b, R + r0, y, scale, 1, BITS);               \
+            for (; r0 + 4 <= m; r0 += 4) tile_ub(w, x, r0, b, R + r0, y, scale, 4, BITS);     \
+            for (; r0 < m; r0++) tile_ub(w, x, r0, b, R + r0, y, scale, 1, BITS);             \
         }                                                                                      \
     }
-TILE2(8)
-TILE2(4)
-TILE2(2)
-TILE2(1)
+TILE_UB(4)
+TILE_UB(2)
+TILE_UB(1)
+
+static TGT void run_8(const qs_kernel_weights *w, const int8_t *x, int m, const int32_t *R,
+                      int32_t *y, int scale)
+{
+    for (int b = 0; b < w->nblocks; b++) {
+        int r0 = 0;
+        for (; r0 + 2 <= m; r0 += 2) tile2(w, x, r0, b, R + r0, y, scale, 2);
+        for (; r0 < m; r0++) tile2(w, x, r0, b, R + r0, y, scale, 1);
+    }
+}
 
 static TGT int32_t row_sum2(const int8_t *x, int k)
 {
@@ -162,9 +240,9 @@ TGT void qs_kernel_s8_avx2(const qs_kernel_weights *w, const int8_t *x, int m, i
             R[r] = (int32_t)((uint32_t)t.offset * (uint32_t)row_sum2(xs + (size_t)r * (size_t)w->k, w->k));
         switch (t.bits) {
         case 8: run_8(w, xs, ms, R, ys, t.scale); break;
-        case 4: run_4(w, xs, ms, R, ys, t.scale); break;
-        case 2: run_2(w, xs, ms, R, ys, t.scale); break;
-        default: run_1(w, xs, ms, R, ys, t.scale); break;
+        case 4: run_ub_4(w, xs, ms, R, ys, t.scale); break;
+        case 2: run_ub_2(w, xs, ms, R, ys, t.scale); break;
+        default: run_ub_1(w, xs, ms, R, ys, t.scale); break;
         }
     }
 }
