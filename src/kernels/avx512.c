@@ -348,39 +348,58 @@ TGT void qs_kernel_s16_i64_avx512(const qs_kernel_weights *w, const int16_t *x, 
 
 #define TGTP __attribute__((target("avx512f,avx512vl,avx512vpopcntdq")))
 
-/* Rows 8g..8g+7 against MR activation rows: one load serves 8 weight rows
- * (the words are interleaved), so no horizontal sums are needed. */
+/* Row groups g0, g0+8, ... (NG groups of 8 rows) against MR activation rows:
+ * one load serves 8 weight rows (the words are interleaved), so no
+ * horizontal sums are needed; NG groups share each activation broadcast. */
 static inline __attribute__((always_inline)) TGTP void
-xnor_tile(const qs_kernel_weights *w, const uint64_t *xbits, int r0, int g, int32_t *y, int MR)
+xnor_tile(const qs_kernel_weights *w, const uint64_t *xbits, int r0, int g0, int32_t *y, int MR,
+          int NG)
 {
     int kw = w->kwords;
-    const uint64_t *b = w->rowbits + (size_t)g * (size_t)kw;
-    __m512i acc[4];
-    for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_si512();
-    for (int i = 0; i < kw; i++) {
-        __m512i wv = _mm512_loadu_si512(b + 8 * (size_t)i);
+    size_t gstride = (size_t)kw * 8; /* words from one 8-row group to the next */
+    const uint64_t *b = w->rowbits + (size_t)g0 * (size_t)kw;
+    __m512i acc[4][4];
 #pragma GCC unroll 4
-        for (int r = 0; r < MR; r++) {
-            __m512i xv = _mm512_set1_epi64((long long)xbits[(size_t)(r0 + r) * (size_t)kw + (size_t)i]);
-            acc[r] = _mm512_add_epi64(acc[r], _mm512_popcnt_epi64(_mm512_xor_si512(wv, xv)));
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int q = 0; q < NG; q++) acc[r][q] = _mm512_setzero_si512();
+    for (int i = 0; i < kw; i++) {
+        __m512i xv[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < MR; r++)
+            xv[r] = _mm512_set1_epi64((long long)xbits[(size_t)(r0 + r) * (size_t)kw + (size_t)i]);
+#pragma GCC unroll 4
+        for (int q = 0; q < NG; q++) {
+            __m512i wv = _mm512_loadu_si512(b + (size_t)q * gstride + 8 * (size_t)i);
+#pragma GCC unroll 4
+            for (int r = 0; r < MR; r++)
+                acc[r][q] = _mm512_add_epi64(acc[r][q], _mm512_popcnt_epi64(_mm512_xor_si512(wv, xv[r])));
         }
     }
-    int left = w->n - g;
-    __mmask8 mk = left >= 8 ? 0xFF : (__mmask8)((1u << left) - 1);
     __m256i kk = _mm256_set1_epi32(w->k);
-    for (int r = 0; r < MR; r++) {
-        __m256i d = _mm512_cvtepi64_epi32(acc[r]);
-        _mm256_mask_storeu_epi32(y + (size_t)(r0 + r) * (size_t)w->n + (size_t)g, mk,
-                                 _mm256_sub_epi32(kk, _mm256_add_epi32(d, d)));
+#pragma GCC unroll 4
+    for (int q = 0; q < NG; q++) {
+        int left = w->n - (g0 + 8 * q);
+        __mmask8 mk = left >= 8 ? 0xFF : (__mmask8)((1u << left) - 1);
+#pragma GCC unroll 4
+        for (int r = 0; r < MR; r++) {
+            __m256i d = _mm512_cvtepi64_epi32(acc[r][q]);
+            _mm256_mask_storeu_epi32(y + (size_t)(r0 + r) * (size_t)w->n + (size_t)(g0 + 8 * q), mk,
+                                     _mm256_sub_epi32(kk, _mm256_add_epi32(d, d)));
+        }
     }
 }
 
 static TGTP void xnor_vpopcnt(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
 {
-    for (int g = 0; g < w->n; g += 8) {
+    int g = 0;
+    if (m < 4) /* GEMV-like: 32 weight rows per pass */
+        for (; g + 32 <= w->n; g += 32)
+            for (int r = 0; r < m; r++) xnor_tile(w, xbits, r, g, y, 1, 4);
+    for (; g < w->n; g += 8) {
         int r = 0;
-        for (; r + 4 <= m; r += 4) xnor_tile(w, xbits, r, g, y, 4);
-        for (; r < m; r++) xnor_tile(w, xbits, r, g, y, 1);
+        for (; r + 4 <= m; r += 4) xnor_tile(w, xbits, r, g, y, 4, 1);
+        for (; r < m; r++) xnor_tile(w, xbits, r, g, y, 1, 1);
     }
 }
 
