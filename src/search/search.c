@@ -495,25 +495,32 @@ static qs_status run_batch(search_driver *d, search_worker *w, search_task *t, u
     return finish_batch(d, t, n, err);
 }
 
-static size_t batch_size(const search_driver *d)
+#define BATCH_SECONDS 0.25 /* a batch (and so a commit) about this often */
+#define BATCH_MAX 1024
+
+/* TPE and NSGA-II learn from each result: ask as late as possible (J at a
+ * time). Bruteforce and random do not, so a batch only amortises commits and
+ * thread start-up: sized to last about BATCH_SECONDS (results are the same for
+ * any batch size and any J). */
+static size_t batch_size(const search_driver *d, double per_trial_s)
 {
     size_t jobs = (size_t)d->opt->jobs;
-    /* TPE and NSGA-II learn from each result: ask as late as possible. Bruteforce
-     * and random do not, so batches only amortise commits (results are the same for any J). */
     if (d->cfg->sampler == QS_SAMPLER_TPE || d->cfg->sampler == QS_SAMPLER_NSGAII)
         return jobs;
-    size_t b = jobs * 64;
-    return b > 512 ? b : 512;
+    double b = per_trial_s > 0 ? BATCH_SECONDS / per_trial_s : (double)jobs;
+    if (b > BATCH_MAX)
+        b = BATCH_MAX;
+    return b < (double)jobs ? jobs : (size_t)b;
 }
 
 qs_status qs_search_loop(search_driver *d, size_t *target_out, qs_error *err)
 {
-    size_t target = target_trials(d), B = batch_size(d);
+    size_t target = target_trials(d), B = batch_size(d, 0);
     *target_out = target;
     int jobs = d->opt->jobs;
     search_worker *w = calloc((size_t)jobs, sizeof *w);
-    search_task *t = calloc(B, sizeof *t);
-    uint32_t *choices = calloc(B * (d->n_params ? d->n_params : 1), sizeof *choices);
+    search_task *t = calloc(BATCH_MAX + (size_t)jobs, sizeof *t);
+    uint32_t *choices = calloc((BATCH_MAX + (size_t)jobs) * (d->n_params ? d->n_params : 1), sizeof *choices);
     qs_status st = (w && t && choices) ? QS_OK : qs_error_set(err, QS_ERR_NOMEM, "search: out of memory");
     for (int k = 0; st == QS_OK && k < jobs; k++)
         st = qs_search_worker_init(&w[k], d->model, d->val.n, err);
@@ -530,7 +537,11 @@ qs_status qs_search_loop(search_driver *d, size_t *target_out, qs_error *err)
         if (st || d->h.n_trials >= target)
             break;
         size_t want = target - d->h.n_trials;
+        size_t before = d->done_here;
+        double b0 = qs_search_now_s();
         st = run_batch(d, w, t, choices, want < B ? want : B, &exhausted, err);
+        if (st == QS_OK && d->done_here > before)
+            B = batch_size(d, (qs_search_now_s() - b0) / (double)(d->done_here - before));
         if (st == QS_OK)
             report(d, target, t0);
     }

@@ -1,0 +1,137 @@
+#!/bin/sh
+# qsearch search end to end: --json purity, located config errors (exit 2),
+# resume after kill -9 (nothing finished lost or repeated), two processes on
+# one study (every configuration exactly once). Small data written here.
+Q=${QS_BIN:-build/qsearch}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export XDG_CACHE_HOME="$T/cache"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE DESCRIPTION -- command...: checks the exit status; stderr in $T/err.
+expect() {
+    code=$1; what=$2; shift 3
+    "$@" > "$T/out" 2> "$T/err"
+    rc=$?
+    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(head -c 400 "$T/err")"; fi
+}
+stderr_has() {
+    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 400 "$T/err")"; fi
+}
+
+# 5 classes, 16 features, 4000 rows: one informative feature per class.
+awk 'BEGIN { srand(11);
+  for (i = 0; i < 4000; i++) { c = i % 5; line = "";
+    for (f = 0; f < 16; f++) { v = rand() * 3 + (f == c ? 1.2 : 0) + (f == c + 5 ? 0.8 : 0); line = line sprintf("%.4f,", v) }
+    print line c } }' > "$T/d.csv"
+D="csv:$T/d.csv"
+"$Q" train --model jsc-toy --data "$D" --epochs 8 -o "$T/toy.safetensors" > /dev/null 2>&1 || bad "train jsc-toy"
+
+# jsc-toy, by name: each linear layer data_in {4,8} x weight {2,4,8} x bias {8,16}: 12^3 = 1728.
+layer() {
+    printf '[search.search_space.seed.%s.config]\nname = ["integer"]\ndata_in_width = [4, 8]\n' "$1"
+    printf 'weight_width = [2, 4, 8]\nbias_width = [8, 16]\n'
+}
+{
+    printf '[search.search_space]\nname = "graph/quantize/mixed_precision_ptq"\n'
+    printf '[search.search_space.setup]\nby = "name"\n'
+    printf '[search.search_space.seed.default.config]\nname = ["NA"]\n'
+    layer seq_blocks_2; layer seq_blocks_5; layer seq_blocks_8
+    printf '[search.strategy.setup]\nsampler = "bruteforce"\n'
+    printf '[search.strategy.metrics]\naccuracy.scale = 1.0\naverage_bitwidth.scale = -0.01\n'
+} > "$T/big.toml"
+SIZE=1728
+
+# --json: stdout is exactly best.json
+sed -e 's/bruteforce/tpe/' "$T/big.toml" > "$T/tpe.toml"
+expect 0 "tpe --json" -- "$Q" search --config "$T/tpe.toml" --model "$T/toy.safetensors" --data "$D" --trials 12 \
+    -o "$T/o1" --json
+if $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]));
+assert d.keys() == b.keys() and d["best"][0]["params"] == b["best"][0]["params"] and d["mode"] == "single" and len(d["best"]) == 1 and d["trials"]["total"] == 12
+assert "test" in d["best"][0] and "seq_blocks_8/config/weight_width" in d["best"][0]["params"]' \
+    "$T/out" "$T/o1/best.json" 2>"$T/pyerr"; then ok; else bad "--json is best.json: $(cat "$T/pyerr")"; fi
+stderr_has "1728 configurations" "space size printed"
+if [ -s "$T/o1/log.json" ] && [ -s "$T/o1/trials.csv" ] && [ -s "$T/o1/study.db" ]; then ok; else bad "outputs written"; fi
+if head -1 "$T/o1/trials.csv" | grep -q '^number,state,seq_blocks_2/config/data_in_width,'; then ok; else bad "trials.csv header"; fi
+
+# config errors: exit 2, file:line:col
+sed -e 's/"bruteforce"/"annealing"/' "$T/big.toml" > "$T/e1.toml"
+expect 2 "unknown sampler" -- "$Q" search --config "$T/e1.toml" --model "$T/toy.safetensors" --data "$D" -o "$T/e"
+stderr_has "e1.toml:23:11" "unknown sampler located"
+sed -e '0,/weight_width = \[2, 4, 8\]/s//weight_width = [2, 4, 33]/' "$T/big.toml" > "$T/e2.toml"
+expect 2 "width 33" -- "$Q" search --config "$T/e2.toml" --model "$T/toy.safetensors" --data "$D" -o "$T/e"
+stderr_has "e2.toml:10:23" "width 33 located"
+sed -e 's/seq_blocks_5/seq_blocks_50/' "$T/big.toml" > "$T/e3.toml"
+expect 2 "unknown layer" -- "$Q" search --config "$T/e3.toml" --model "$T/toy.safetensors" --data "$D" -o "$T/e"
+stderr_has "unknown layer 'seq_blocks_50'" "unknown layer named"
+sed -e 's/average_bitwidth.scale/avg_bits.scale/' "$T/big.toml" > "$T/e4.toml"
+expect 2 "unknown metric" -- "$Q" search --config "$T/e4.toml" --model "$T/toy.safetensors" --data "$D" -o "$T/e"
+stderr_has "unknown metric 'avg_bits'" "unknown metric named"
+expect 2 "--sampler bogus" -- "$Q" search --config "$T/big.toml" --model "$T/toy.safetensors" --sampler bogus -o "$T/e"
+expect 2 "no --config" -- "$Q" search --model "$T/toy.safetensors"
+if [ ! -e "$T/e/best.json" ]; then ok; else bad "no outputs after a config error"; fi
+
+# kill -9 in the middle, then resume: every configuration exactly once, finished ones kept.
+# 216 configurations, slowed down by a latency measurement (2 ms budget) per trial.
+sed -e 's/weight_width = \[2, 4, 8\]/weight_width = [2, 4, 8]/; s/bias_width = \[8, 16\]/bias_width = [8]/' \
+    -e 's/^average_bitwidth.scale = -0.01$/average_bitwidth.scale = -0.01\nlatency.scale = -1e-9/' "$T/big.toml" > "$T/kill.toml"
+printf '[search.strategy.hw_runner.latency]\nbudget_s = 0.002\nwarmup_s = 0.0\n' >> "$T/kill.toml"
+KSIZE=216
+"$Q" search --config "$T/kill.toml" --model "$T/toy.safetensors" --data "$D" --study "$T/k/s.db" -o "$T/k" \
+    --jobs 2 > /dev/null 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 100 ]; do # until some trials are committed (at most 10 s)
+    sleep 0.1
+    i=$((i + 1))
+    n=0
+    if command -v sqlite3 > /dev/null && [ -f "$T/k/s.db" ]; then
+        n=$(sqlite3 "$T/k/s.db" "select count(*) from trials where state='complete'" 2>/dev/null || echo 0)
+    elif [ $i -ge 8 ]; then n=1; fi
+    [ "${n:-0}" -gt 0 ] && break
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+if command -v sqlite3 > /dev/null; then
+    sqlite3 "$T/k/s.db" "select number, metrics from trials where state='complete' order by number" > "$T/before"
+    nb=$(wc -l < "$T/before")
+    if [ "$nb" -gt 0 ] && [ "$nb" -lt $KSIZE ]; then ok; else bad "kill -9 mid-search left $nb of $KSIZE complete"; fi
+fi
+expect 0 "resume" -- "$Q" search --config "$T/kill.toml" --model "$T/toy.safetensors" --data "$D" --study "$T/k/s.db" \
+    -o "$T/k" --jobs 2 --json
+if $PY -c 'import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); n=int(sys.argv[2])
+keys=[k for k in rows[0] if "/config/" in k]
+assert len(rows) == n, (len(rows), n)
+assert len({tuple(r[k] for k in keys) for r in rows}) == n
+assert all(r["state"] == "complete" for r in rows)' "$T/k/trials.csv" $KSIZE 2>"$T/pyerr"; then ok
+else bad "after kill and resume every configuration once: $(cat "$T/pyerr")"; fi
+if command -v sqlite3 > /dev/null; then
+    sqlite3 "$T/k/s.db" "select number, metrics from trials where state='complete' and number <= \
+        (select max(number) from trials where number in ($(cut -d'|' -f1 "$T/before" | paste -sd, -))) \
+        and number in ($(cut -d'|' -f1 "$T/before" | paste -sd, -)) order by number" > "$T/after"
+    if cmp -s "$T/before" "$T/after"; then ok; else bad "trials finished before the kill changed after resume"; fi
+fi
+
+# two processes on one new study: together they run every configuration exactly once
+for w in 1 2; do
+    "$Q" search --config "$T/big.toml" --model "$T/toy.safetensors" --data "$D" --study "$T/c/s.db" -o "$T/c$w" \
+        --json > "$T/c$w.json" 2> "$T/c$w.err" &
+    eval "p$w=\$!"
+done
+wait $p1; r1=$?
+wait $p2; r2=$?
+if [ $r1 -eq 0 ] && [ $r2 -eq 0 ]; then ok; else bad "concurrent workers exit $r1 $r2: $(head -c 300 "$T/c1.err") $(head -c 300 "$T/c2.err")"; fi
+if $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); n=int(sys.argv[3])
+assert a["evaluated_here"] + b["evaluated_here"] == n, (a["evaluated_here"], b["evaluated_here"])
+assert a["trials"]["complete"] == n or b["trials"]["complete"] == n' "$T/c1.json" "$T/c2.json" $SIZE 2>"$T/pyerr"
+then ok; else bad "two workers: each configuration exactly once: $(cat "$T/pyerr")"; fi
+if command -v sqlite3 > /dev/null; then
+    got=$(sqlite3 "$T/c/s.db" "select count(*), count(distinct config_hash), sum(state='complete') from trials")
+    if [ "$got" = "$SIZE|$SIZE|$SIZE" ]; then ok; else bad "two workers: study holds $got, expected $SIZE each"; fi
+fi
+
+echo "$pass passed, $fail failed"
