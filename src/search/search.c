@@ -189,7 +189,8 @@ static qs_status reload(search_driver *d, qs_error *err)
         dirs[k] = d->cfg->sum_scaled ? d->cfg->sum_direction : d->cfg->terms[k].direction;
     qs_history_free(&d->h);
     QS_TRY(qs_history_init(&d->h, d->n_params, d->n_obj, dirs, d->n_cons, err));
-    memset(d->set, 0, d->set_cap * sizeof *d->set);
+    if (d->set)
+        memset(d->set, 0, d->set_cap * sizeof *d->set);
     d->set_len = 0;
     reload_ctx r = {.d = d, .st = QS_OK, .err = err};
     QS_TRY(qs_study_trials(d->opt->study, reload_one, &r, err));
