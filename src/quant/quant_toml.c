@@ -22,6 +22,11 @@ static qs_status value_text(const qs_toml_value *v, char *buf, size_t cap, qs_er
     case QS_TOML_INTEGER: snprintf(buf, cap, "%" PRId64, v->u.i); return QS_OK;
     case QS_TOML_STRING: snprintf(buf, cap, "%s", v->u.s.ptr); return QS_OK;
     case QS_TOML_BOOLEAN: snprintf(buf, cap, "%s", v->u.b ? "true" : "false"); return QS_OK;
+    case QS_TOML_FLOAT: /* ternary's mean/median/max; "8.0" stays no integer for width */
+        snprintf(buf, cap, "%.17g", v->u.f);
+        if (!strpbrk(buf, ".eEn"))
+            snprintf(buf + strlen(buf), cap - strlen(buf), ".0");
+        return QS_OK;
     case QS_TOML_ARRAY: {
         size_t len = (size_t)snprintf(buf, cap, "[");
         for (size_t i = 0; i < v->u.arr.len && len < cap; i++) {
@@ -35,7 +40,7 @@ static qs_status value_text(const qs_toml_value *v, char *buf, size_t cap, qs_er
         return QS_OK;
     }
     default:
-        return qs_toml_error_at(err, v, "expected an integer, string, boolean or integer array, got a %s",
+        return qs_toml_error_at(err, v, "expected a number, string, boolean or integer array, got a %s",
                                 qs_toml_type_name(v->type));
     }
 }
