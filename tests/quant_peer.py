@@ -34,7 +34,7 @@ Config resolution (chop/passes/graph/transforms/quantize/quantize.py): by
 
 Usage:
   quant_peer.py --x X.npy [--y Y.npy] --case MODEL TOML LOGITS [--case ...]
-                [--json] [--threads N]
+                [--json] [--threads N] [--mase MASE_CHECKOUT]
 Prints one line per case and "N passed, N failed" last (or, with --json, one
 JSON document with per-case figures on stdout and the lines on stderr).
 """
@@ -310,6 +310,72 @@ def lockstep(layers, types, quant, x):
     return xm, xe, e, flip, bad
 
 
+# ------------------------------------------------------------ MASE's own code
+
+MASE = {}
+
+
+def load_mase(root):
+    """MASE's quantized functional linears, quantized ReLU modules and config
+    parser from a checkout (imported as bare packages: chop/__init__ pulls in
+    unrelated dependencies)."""
+    import types
+    src = os.path.join(root, "src") if os.path.isdir(os.path.join(root, "src", "chop")) else root
+    sys.path.insert(0, src)
+    for p in ("chop", "chop.nn", "chop.nn.quantized", "chop.nn.quantized.modules", "chop.passes",
+              "chop.passes.graph", "chop.passes.graph.transforms",
+              "chop.passes.graph.transforms.quantize",
+              "chop.passes.graph.transforms.quantize.quant_parsers"):
+        m = types.ModuleType(p)
+        m.__path__ = [os.path.join(src, *p.split("."))]
+        sys.modules[p] = m
+    import importlib
+    MASE["linear"] = importlib.import_module("chop.nn.quantized.functional.linear")
+    MASE["relu"] = importlib.import_module("chop.nn.quantized.modules.relu")
+    MASE["parse"] = importlib.import_module(
+        "chop.passes.graph.transforms.quantize.quant_parsers.parse_quant_config")
+
+
+MASE_LINEAR = {"integer": "linearInteger", "minifloat_denorm": "linearMinifloatDenorm",
+               "minifloat_ieee": "linearMinifloatIEEE", "log": "linearLog",
+               "block_fp": "linearBlockFP", "binary": "linearBinary", "ternary": "linearTernary"}
+MASE_RELU = {"integer": "ReLUInteger", "minifloat_denorm": "ReLUMinifloatDenorm",
+             "minifloat_ieee": "ReLUMinifloatIEEE", "log": "ReLULog", "block_fp": "ReLUBlockFP",
+             "binary": "ReLUBinary", "ternary": "ReLUTernary"}
+QSEARCH_ONLY = ("_round", "_overflow", "_is_signed", "_skip_first_dim")
+
+
+def mase_forward(layers, names, types, doc, x):
+    """The forward exactly as MASE's quantize pass + modules run it, using
+    MASE's code: config resolution as quantize.py (get_config), "NA" -> None
+    as chop.tools.config_load, parse_node_config, then linearX / ReLUX."""
+    def none(d):
+        return {k: none(v) for k, v in d.items()} if isinstance(d, dict) else \
+            (None if d == "NA" else d)
+    section = none(doc["passes"]["quantize"])
+    by = section.pop("by")
+    for m, name, typ in zip(layers, names, types):
+        if typ in QUANTIZABLE:
+            key = name if by == "name" else typ
+            cfg = section[key]["config"] if key in section else section["default"]["config"]
+            if cfg["name"] is not None:
+                if any(k.endswith(QSEARCH_ONLY) for k in cfg):
+                    raise NotImplementedError("qsearch-only parameters (ap_fixed modes, "
+                                              "is_signed, skip_first_dim): not a MASE config")
+                cfg = MASE["parse"].parse_node_config(dict(cfg), typ)
+                if typ == "linear":
+                    if cfg.get("bypass", False):
+                        x = F.linear(x, m.weight, m.bias)
+                    else:
+                        fn = getattr(MASE["linear"], MASE_LINEAR[cfg["name"]])
+                        x = fn(x, m.weight, m.bias, cfg)
+                else:
+                    x = getattr(MASE["relu"], MASE_RELU[cfg["name"]])(config=cfg)(x)
+                continue
+        x = m(x)
+    return x
+
+
 def check_case(model_path, toml_path, logits_path, x, y):
     meta, layers, names, types = load_model(model_path)
     with open(toml_path, "rb") as f:
@@ -355,6 +421,17 @@ def check_case(model_path, toml_path, logits_path, x, y):
     r["predictions_differing"] = int(differ.sum())
     r["predictions_differing_unexplained"] = int(pred_unexplained.sum())
     ok &= not bool(pred_unexplained.any())
+    if MASE:
+        try:
+            with torch.no_grad():
+                code = mase_forward(layers, names, types, doc, x)
+            eq = bitwise_equal(code, mase)
+            r["mase_code_bitwise_equal"] = bool(eq.all())
+            ok &= bool(eq.all())
+        except NotImplementedError as e:
+            r["mase_code"] = f"skipped: {e}"
+        except Exception as e:  # MASE's own code cannot run this case
+            r["mase_code"] = f"MASE raises {type(e).__name__}: {e}"
     if y is not None:
         r["accuracy_peer"] = float((pm == y).double().mean())
         r["accuracy_qsearch_logits"] = float((pt == y).double().mean())
@@ -373,6 +450,10 @@ def describe(r):
         s += f", exact order bitwise equal: {r['exact_bitwise_equal']}"
         if not r["exact_bitwise_equal"]:
             s += f" ({r['exact_differing_logits']} logits differ)"
+    if "mase_code_bitwise_equal" in r:
+        s += f", MASE's code bitwise equal: {r['mase_code_bitwise_equal']}"
+    elif "mase_code" in r:
+        s += f", MASE's code: {r['mase_code']}"
     if "accuracy_peer" in r:
         s += f", accuracy peer {r['accuracy_peer']:.4f} qsearch {r['accuracy_qsearch_logits']:.4f}"
     return s
@@ -386,8 +467,13 @@ def main():
                     required=True)
     ap.add_argument("--json", action="store_true", help="one JSON document on stdout")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--mase", metavar="DIR",
+                    help="a MASE checkout: also run MASE's own modules and require its logits to "
+                         "equal the peer's mase forward bit for bit")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.mase:
+        load_mase(a.mase)
     x = torch.from_numpy(np.load(a.x).astype(np.float32))
     y = torch.from_numpy(np.load(a.y).astype(np.int64)) if a.y else None
     results, passed, failed = [], 0, 0
