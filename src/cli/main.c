@@ -17,6 +17,7 @@ static const command commands[] = {
     {"profile", cmd_profile, "every metric of a model and config: quality, size, BitOPs, latency, energy"},
     {"config", cmd_config, "show a TOML config as parsed"},
     {"search", cmd_search, "search per-layer quantization (MASE search config), resumable study"},
+    {"report", cmd_report, "write the HTML report of a study (inline SVG plots, no scripts)"},
 };
 
 static void print_usage(FILE *f)
