@@ -286,6 +286,66 @@ static void test_multi_objective(void)
     qs_search_result_free(&r);
 }
 
+/* jsc-toy, three searched Linear layers, jobs 2: the prefix cache (layers
+ * before seq_blocks_8 reused between trials) gives every trial the accuracy
+ * of a direct evaluation of its configuration. */
+static void test_prefix_cache(void)
+{
+    static const char *text =
+        "[search.search_space.seed.default.config]\nname = [\"NA\"]\n"
+        "[search.search_space.seed.seq_blocks_2.config]\nname = [\"integer\"]\ndata_in_width = [3, 8]\n"
+        "weight_width = [2, 6]\nbias_width = [8]\n"
+        "[search.search_space.seed.seq_blocks_5.config]\nname = [\"integer\"]\ndata_in_width = [3, 8]\n"
+        "weight_width = [2, 6]\nbias_width = [8]\n"
+        "[search.search_space.seed.seq_blocks_8.config]\nname = [\"integer\"]\ndata_in_width = [3, 8]\n"
+        "weight_width = [2, 6]\nbias_width = [8]\n"
+        "[search.strategy.metrics]\naccuracy.scale = 1.0\n";
+    qs_error err;
+    qs_model *toy = NULL;
+    qs_toml_doc *d = NULL;
+    qs_search_space sp;
+    CHECK(qs_model_build(&toy, "jsc-toy", 4, 3, 2, &err) == QS_OK);
+    CHECK(qs_toml_parse_string(text, strlen(text), "p.toml", &d, &err) == QS_OK);
+    CHECK(qs_search_space_from_toml(&sp, toy, d->root, &err) == QS_OK);
+    qs_search_config c;
+    CHECK(qs_search_config_from_toml(&c, d->root, &err) == QS_OK);
+    c.sampler = QS_SAMPLER_BRUTEFORCE;
+    char path[512];
+    snprintf(path, sizeof path, "%s/prefix.db", tmpdir);
+    qs_study *s;
+    CHECK(qs_study_open(path, &s, &err) == QS_OK);
+    qs_search_options o = {.cfg = &c, .space = &sp, .model = toy, .meta = &meta, .ds = &ds,
+                           .model_name = "toy", .data_spec = "blobs", .study = s, .jobs = 2};
+    qs_search_result r;
+    CHECK(qs_search_run(&o, &r, &err) == QS_OK);
+    CHECK_INT(r.n_complete, 64);
+    qs_quant_config cfg;
+    qs_quant_model qm;
+    qs_eval_inputs in;
+    CHECK(qs_quant_config_init(&cfg, toy, &err) == QS_OK);
+    CHECK(qs_quant_model_init(&qm, toy, &err) == QS_OK);
+    CHECK(qs_eval_inputs_prepare(&in, toy, &meta, &ds, QS_SPLIT_VAL, "toy", &err) == QS_OK);
+    int distinct = 0;
+    for (size_t i = 0; i < r.n_trials; i++) {
+        qs_quality q = {0};
+        CHECK(qs_search_space_build(&sp, r.trials[i].choices, &cfg, &err) == QS_OK);
+        CHECK(qs_quant_model_apply(&qm, &cfg, &err) == QS_OK);
+        CHECK(qs_evaluate(qm.copy, &in, &qm.hooks, NULL, &q, &err) == QS_OK);
+        CHECK_NEAR(r.trials[i].metrics[QS_SM_ACCURACY], q.accuracy, 0);
+        distinct += i && r.trials[i].metrics[QS_SM_ACCURACY] != r.trials[0].metrics[QS_SM_ACCURACY];
+        qs_quality_free(&q);
+    }
+    CHECK(distinct > 0); /* the configurations do change the result */
+    qs_eval_inputs_free(&in);
+    qs_quant_model_free(&qm);
+    qs_quant_config_free(&cfg);
+    qs_search_result_free(&r);
+    qs_study_close(s);
+    qs_search_space_free(&sp);
+    qs_toml_free(d);
+    qs_model_delete(toy);
+}
+
 int main(void)
 {
     if (!setup()) {
@@ -298,6 +358,7 @@ int main(void)
     RUN(test_resume);
     RUN(test_tpe_no_duplicates);
     RUN(test_multi_objective);
+    RUN(test_prefix_cache);
     qs_search_space_free(&space);
     qs_toml_free(doc);
     qs_model_meta_free(&meta);

@@ -274,10 +274,13 @@ typedef struct {
     size_t n, first, stride;
 } thread_job;
 
+/* Worker k takes a contiguous share, so consecutive configurations (which
+ * share a prefix of layers in bruteforce order) meet its prefix cache. */
 static void *run_job(void *arg)
 {
     thread_job *j = arg;
-    for (size_t i = j->first; i < j->n; i += j->stride)
+    size_t lo = j->n * j->first / j->stride, hi = j->n * (j->first + 1) / j->stride;
+    for (size_t i = lo; i < hi; i++)
         qs_search_eval_task(j->d, j->w, &j->tasks[i]);
     return NULL;
 }
@@ -524,7 +527,7 @@ qs_status qs_search_loop(search_driver *d, size_t *target_out, qs_error *err)
     uint32_t *choices = calloc((BATCH_MAX + (size_t)jobs) * (d->n_params ? d->n_params : 1), sizeof *choices);
     qs_status st = (w && t && choices) ? QS_OK : qs_error_set(err, QS_ERR_NOMEM, "search: out of memory");
     for (int k = 0; st == QS_OK && k < jobs; k++)
-        st = qs_search_worker_init(&w[k], d->model, d->val.n, err);
+        st = qs_search_worker_init(&w[k], d->model, d->val.n, d->cache_layer, err);
     double t0 = qs_search_now_s();
     int exhausted = 0;
     if (st == QS_OK)

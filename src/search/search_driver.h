@@ -13,6 +13,12 @@ typedef struct {
     float *logits;              /* [val n][classes] */
     float *scratch;             /* qs_model_scratch_floats */
     qs_energy_layer_ops *ops;   /* [n_layers] */
+    /* Prefix cache: the validation activations entering layer cache_layer for
+     * the formats of layers [0, cache_layer) in `key`, so consecutive trials
+     * that differ only from that layer on run only the tail. */
+    float *act;                 /* [val n][width entering cache_layer] */
+    qs_layer_quant *key;        /* [cache_layer] */
+    int cached;
 } search_worker;
 
 /* One configuration being evaluated in a batch. */
@@ -38,6 +44,7 @@ typedef struct {
     qs_search_constraint cons_id[QS_SC_COUNT];
     qs_eval_inputs val;               /* truncated to num_samples */
     double float_val_accuracy;
+    size_t cache_layer;               /* 0: no prefix cache */
     int need_latency, need_energy, need_loss; /* need_loss: loss is an objective (else not computed) */
     /* history of the study's non-stale trials, in number order */
     qs_history h;
@@ -51,7 +58,7 @@ typedef struct {
 } search_driver;
 
 double qs_search_now_s(void);
-qs_status qs_search_worker_init(search_worker *w, const qs_model *m, size_t val_n, qs_error *err);
+qs_status qs_search_worker_init(search_worker *w, const qs_model *m, size_t val_n, size_t cache_layer, qs_error *err);
 void qs_search_worker_free(search_worker *w);
 /* Builds, statically checks and evaluates t on the validation split (thread-safe per worker). */
 void qs_search_eval_task(const search_driver *d, search_worker *w, search_task *t);

@@ -26,9 +26,16 @@ double qs_search_now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-qs_status qs_search_worker_init(search_worker *w, const qs_model *m, size_t val_n, qs_error *err)
+qs_status qs_search_worker_init(search_worker *w, const qs_model *m, size_t val_n, size_t cache_layer, qs_error *err)
 {
     memset(w, 0, sizeof *w);
+    if (cache_layer > 0 && cache_layer < m->n_layers) {
+        const qs_shape *in = &m->layers[cache_layer].in;
+        w->act = malloc((val_n ? val_n : 1) * in->c * in->h * in->w * sizeof *w->act);
+        w->key = calloc(cache_layer, sizeof *w->key);
+        if (!w->act || !w->key)
+            return qs_error_set(err, QS_ERR_NOMEM, "search: cannot allocate the prefix cache");
+    }
     QS_TRY(qs_quant_config_init(&w->cfg, m, err));
     QS_TRY(qs_quant_model_init(&w->qm, m, err));
     w->logits = malloc((val_n ? val_n : 1) * m->classes * sizeof *w->logits);
@@ -48,6 +55,8 @@ void qs_search_worker_free(search_worker *w)
     free(w->logits);
     free(w->scratch);
     free(w->ops);
+    free(w->act);
+    free(w->key);
     memset(w, 0, sizeof *w);
 }
 
@@ -92,6 +101,51 @@ static int static_phase(const search_driver *d, search_worker *w, search_task *t
     return infeasible;
 }
 
+/* Calls the quantized view's hook with layer indices of the full model. */
+typedef struct {
+    const qs_model_hooks *inner;
+    const qs_model *full;
+    size_t offset;
+} offset_hook;
+
+static qs_status offset_pre(void *ctx, const qs_model *m, size_t layer, float *x, size_t rows, size_t width,
+                            qs_error *err)
+{
+    (void)m;
+    const offset_hook *o = ctx;
+    return o->inner->pre(o->inner->ctx, o->full, layer + o->offset, x, rows, width, err);
+}
+
+/* Validation logits of the configured view. With a prefix cache, layers
+ * [0, k) run only when their formats differ from the cached ones; the tail
+ * [k, n) runs on the cached activations (views of the same layers). */
+static qs_status forward_val(const search_driver *d, search_worker *w, qs_error *err)
+{
+    const qs_model *m = w->qm.copy;
+    const qs_eval_inputs *in = &d->val;
+    size_t k = d->cache_layer;
+    if (!w->act)
+        return qs_model_forward(m, in->x, in->n, w->logits, w->scratch, &w->qm.hooks, err);
+    const qs_shape *sh = &m->layers[k].in;
+    size_t width = sh->c * sh->h * sh->w;
+    if (!w->cached || memcmp(w->key, w->cfg.layers, k * sizeof *w->key) != 0) {
+        qs_model head = *m;
+        head.n_layers = k;
+        head.classes = width;
+        w->cached = 0;
+        QS_TRY(qs_model_forward(&head, in->x, in->n, w->act, w->scratch, &w->qm.hooks, err));
+        memcpy(w->key, w->cfg.layers, k * sizeof *w->key);
+        w->cached = 1;
+    }
+    qs_model tail = *m;
+    tail.layers = m->layers + k;
+    tail.n_layers = m->n_layers - k;
+    tail.in_features = width;
+    offset_hook oh = {&w->qm.hooks, m, k};
+    qs_model_hooks hooks = {offset_pre, &oh};
+    return qs_model_forward(&tail, w->act, in->n, w->logits, w->scratch, &hooks, err);
+}
+
 #define FAST_CLASSES 1024
 
 /* Accuracy and macro accuracy (as qs_quality_compute) without the loss, whose
@@ -105,10 +159,18 @@ static qs_status fast_accuracy(const float *logits, const int32_t *y, size_t n, 
         if (y[i] < 0 || (size_t)y[i] >= classes)
             return qs_error_set(err, QS_ERR_INPUT, "sample %zu: label %d outside 0..%zu", i, (int)y[i], classes - 1);
         const float *row = logits + i * classes;
-        int finite = 1;
-        for (size_t c = 0; c < classes; c++)
-            finite &= isfinite(row[c]) != 0;
-        int ok = finite && qs_quality_argmax(row, classes) == y[i]; /* non-finite rows count wrong */
+        uint32_t special = 0; /* nonzero when some logit is inf or NaN (exponent all ones) */
+        float best = row[0];
+        for (size_t c = 0; c < classes; c++) {
+            uint32_t bits;
+            memcpy(&bits, &row[c], sizeof bits);
+            special |= (bits & 0x7f800000u) == 0x7f800000u;
+            best = row[c] > best ? row[c] : best;
+        }
+        size_t arg = 0;
+        while (arg < classes && row[arg] != best) /* first maximum, as qs_quality_argmax */
+            arg++;
+        int ok = !special && arg == (size_t)y[i]; /* non-finite rows count wrong */
         correct += (size_t)ok;
         seen[y[i]]++;
         hit[y[i]] += (uint32_t)ok;
@@ -130,7 +192,7 @@ static qs_status quality_phase(const search_driver *d, search_worker *w, search_
     double c0 = thread_cpu_s(), w0 = qs_search_now_s();
     QS_TRY(qs_quant_model_apply(&w->qm, &w->cfg, err));
     const qs_eval_inputs *in = &d->val;
-    QS_TRY(qs_model_forward(w->qm.copy, in->x, in->n, w->logits, w->scratch, &w->qm.hooks, err));
+    QS_TRY(forward_val(d, w, err));
     size_t classes = d->model->classes;
     if (d->need_loss || classes > FAST_CLASSES) {
         qs_quality q = {0};

@@ -108,6 +108,29 @@ static int uses_metric(const qs_search_config *c, qs_search_metric m)
     return 0;
 }
 
+/* First layer of the last entry (in layer order) with searched parameters:
+ * what varies fastest in bruteforce order, so the layers before it are worth
+ * caching. 0 (no cache) when that is the first layer. */
+static size_t cache_layer(const qs_search_space *sp)
+{
+    const qs_model *m = sp->model;
+    for (size_t l = m->n_layers; l-- > 0;) {
+        int e = sp->layer_entry[l];
+        if (e < 0)
+            continue;
+        const qs_search_entry *en = &sp->entries[e];
+        int searched = 0;
+        for (size_t i = 0; i < en->count; i++)
+            searched |= sp->all[en->first + i].searched;
+        if (!searched)
+            continue;
+        for (size_t k = 0; k < m->n_layers; k++)
+            if (sp->layer_entry[k] == e)
+                return k;
+    }
+    return 0;
+}
+
 static qs_status setup(search_driver *d, const qs_search_options *o, qs_error *err)
 {
     memset(d, 0, sizeof *d);
@@ -123,6 +146,7 @@ static qs_status setup(search_driver *d, const qs_search_options *o, qs_error *e
     d->need_latency = uses_metric(d->cfg, QS_SM_LATENCY) || !isnan(d->cfg->limit[QS_SC_LATENCY]);
     d->need_energy = uses_metric(d->cfg, QS_SM_ENERGY);
     d->need_loss = uses_metric(d->cfg, QS_SM_LOSS);
+    d->cache_layer = cache_layer(o->space);
     if (o->jobs < 1 || o->jobs > 256)
         return qs_error_set(err, QS_ERR_USAGE, "search: jobs must be 1..256 (got %d)", o->jobs);
     QS_TRY(qs_eval_inputs_prepare(&d->val, o->model, o->meta, o->ds, QS_SPLIT_VAL, o->model_name, err));
@@ -261,7 +285,7 @@ static qs_status test_figures(search_driver *d, qs_search_result *r, qs_error *e
     search_worker w;
     QS_TRY(qs_eval_inputs_prepare(&in, o->model, o->meta, o->ds, QS_SPLIT_TEST, o->model_name, err));
     r->test_samples = in.n;
-    qs_status st = qs_search_worker_init(&w, o->model, in.n, err);
+    qs_status st = qs_search_worker_init(&w, o->model, in.n, 0, err);
     if (st == QS_OK && in.n)
         st = evaluate_float(o->model, &in, &r->float_test_accuracy, err);
     for (size_t i = 0; st == QS_OK && in.n && i < r->n_best; i++) {
