@@ -218,9 +218,10 @@ static void test_s8_extremes(void)
     free(w);
 }
 
-/* Long rows: many k slabs in batched calls and, for 4- and 2-bit codes, the
- * periodic fold of the split accumulators in single-row calls (every 4096
- * chunks), with extreme and random values. */
+/* Long rows, with extreme and random values: many k slabs in batched calls;
+ * for INT4 the 16384-chunk slabs that keep its x16 accumulators from
+ * wrapping (x = -128 with w = 7 overflows without them); for INT2 the
+ * periodic fold of the split accumulators in single-row calls. */
 static void test_s8_long_k(void)
 {
     const int n = 65, k = 70001, mmax = 7;

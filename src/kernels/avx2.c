@@ -45,8 +45,9 @@ INL void chunk2(__m256i acc[2][4], const uint8_t *p, const int8_t *const *xp, in
     }
 }
 
-/* Codes (< 16) of group g for rows 8h..8h+7 (x 4 k) as 32 bytes. */
-INL __m256i codes8(const uint8_t *p, int bits, int g, int h)
+/* Codes (< 16) of group g for rows 8h..8h+7 (x 4 k) as 32 bytes; sh is
+ * the extra shift of an INT4 block's nibble (4 for odd blocks). */
+INL __m256i codes8(const uint8_t *p, int bits, int g, int h, int sh)
 {
     if (bits == 1) { /* byte i = bit i of the 32-bit mask */
         uint32_t m;
@@ -58,13 +59,14 @@ INL __m256i codes8(const uint8_t *p, int bits, int g, int h)
         return _mm256_min_epu8(v, _mm256_set1_epi8(1));
     }
     __m256i v = _mm256_load_si256((const __m256i *)(const void *)(p + 32 * h));
-    if (g) v = _mm256_srli_epi16(v, g * bits);
+    if (g || sh) v = _mm256_srli_epi16(v, g * bits + sh);
     return _mm256_and_si256(v, _mm256_set1_epi8((char)((1 << bits) - 1)));
 }
 
-INL void chunk_ub(__m256i acc[4][2], const uint8_t *p, const int8_t *const *xp, int MR, int bits)
+INL void chunk_ub(__m256i acc[4][2], const uint8_t *p, const int8_t *const *xp, int MR, int bits,
+                  int sh)
 {
-    int groups = 8 / bits;
+    int groups = bits == 4 ? 1 : 8 / bits; /* INT4: one group of a block pair */
     const __m256i ones = _mm256_set1_epi16(1);
 #pragma GCC unroll 8
     for (int g = 0; g < groups; g++) {
@@ -77,7 +79,7 @@ INL void chunk_ub(__m256i acc[4][2], const uint8_t *p, const int8_t *const *xp, 
         }
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
-            __m256i c = codes8(p, bits, g, h);
+            __m256i c = codes8(p, bits, g, h, sh);
 #pragma GCC unroll 4
             for (int r = 0; r < MR; r++)
                 acc[r][h] = _mm256_add_epi32(
@@ -151,7 +153,7 @@ INL void tile_ub(const qs_kernel_weights *w, const int8_t *x, int r0, int b, con
 {
     size_t cstride = qs_kern_cstride(w, b);
     const uint8_t *wp = qs_kern_chunk(w, b, 0);
-    int kc = w->kchunk, full = w->k / kc;
+    int kc = w->kchunk, full = w->k / kc, sh = bits == 4 ? 4 * (b % 2) : 0;
     __m256i acc[4][2];
     const int8_t *xp[4];
     for (int r = 0; r < MR; r++) {
@@ -161,7 +163,7 @@ INL void tile_ub(const qs_kernel_weights *w, const int8_t *x, int r0, int b, con
     for (int c = 0; c < full; c++) {
         const int8_t *xc[4];
         for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * (size_t)kc;
-        chunk_ub(acc, wp + (size_t)c * cstride, xc, MR, bits);
+        chunk_ub(acc, wp + (size_t)c * cstride, xc, MR, bits, sh);
     }
     if (full < w->nchunks) {
         _Alignas(32) int8_t buf[4][64];
@@ -171,7 +173,7 @@ INL void tile_ub(const qs_kernel_weights *w, const int8_t *x, int r0, int b, con
             memcpy(buf[r], xp[r] + (size_t)full * (size_t)kc, (size_t)(w->k - full * kc));
             xc[r] = buf[r];
         }
-        chunk_ub(acc, wp + (size_t)full * cstride, xc, MR, bits);
+        chunk_ub(acc, wp + (size_t)full * cstride, xc, MR, bits, sh);
     }
     int row = b * QS_KERNEL_NBLOCK, left = w->n - row;
     for (int r = 0; r < MR; r++) {

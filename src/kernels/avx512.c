@@ -41,6 +41,23 @@ INL __m512i bcast4(const int8_t *p)
 INL void tile_chunk(__m512i acc[6][8], const uint8_t *p, size_t pnext, const int8_t *const *xp,
                     int MR, int NB, int bits)
 {
+    if (bits == 4) { /* paired blocks: acc[2i] += v x, acc[2i+1] += (v & 0xF0) x */
+        __m512i xb[6];
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) xb[r] = bcast4(xp[r]);
+#pragma GCC unroll 4
+        for (int i = 0; i < (NB + 1) / 2; i++) {
+            __m512i v = _mm512_load_si512((const void *)(p + (i >= 2 ? pnext : 0) +
+                                                         (i % 2) * QS_KERNEL_CHUNK));
+            __m512i hi = _mm512_and_si512(v, _mm512_set1_epi8((char)0xF0));
+#pragma GCC unroll 6
+            for (int r = 0; r < MR; r++) {
+                acc[r][2 * i] = _mm512_dpbusd_epi32(acc[r][2 * i], v, xb[r]);
+                acc[r][2 * i + 1] = _mm512_dpbusd_epi32(acc[r][2 * i + 1], hi, xb[r]);
+            }
+        }
+        return;
+    }
     int groups = bits >= 8 ? 1 : 8 / bits;
 #pragma GCC unroll 8
     for (int g = 0; g < groups; g++) {
@@ -58,11 +75,11 @@ INL void tile_chunk(__m512i acc[6][8], const uint8_t *p, size_t pnext, const int
     }
 }
 
-/* Split variant for 4- and 2-bit codes: instead of shifting every field down,
- * odd groups are masked in place (0xF0, or 0x0C after a 4-bit shift) and
- * accumulated in acc1, which thus holds 16 (or 4) times their sum; that saves
- * one shift per two groups. The caller folds acc1 >> 4 (>> 2) into acc0
- * often enough that acc1 cannot overflow. */
+/* Split variant for 2-bit codes: instead of shifting every field down, odd
+ * groups are masked in place (0x0C, after a 4-bit shift for groups 2 and 3)
+ * and accumulated in acc1, which thus holds 4 times their sum; that saves one
+ * shift per two groups. The caller folds acc1 >> 2 into acc0 often enough
+ * that acc1 cannot overflow. */
 INL void tile_chunk_split(__m512i acc0[6][8], __m512i acc1[6][8], const uint8_t *p, size_t pnext,
                           const int8_t *const *xp, int MR, int NB, int bits)
 {
@@ -72,7 +89,7 @@ INL void tile_chunk_split(__m512i acc0[6][8], __m512i acc1[6][8], const uint8_t 
         __m512i xb[6];
 #pragma GCC unroll 6
         for (int r = 0; r < MR; r++) xb[r] = bcast4(xp[r] + 4 * g);
-        int mask = bits == 4 ? (g ? 0xF0 : 0x0F) : (g & 1 ? 0x0C : 0x03);
+        int mask = g & 1 ? 0x0C : 0x03;
 #pragma GCC unroll 8
         for (int j = 0; j < NB; j++) {
             __m512i v = _mm512_load_si512((const void *)(p + (j >= 4 ? pnext : 0) + (j % 4) * QS_KERNEL_CHUNK));
@@ -89,19 +106,19 @@ INL void tile_chunk_split(__m512i acc0[6][8], __m512i acc1[6][8], const uint8_t 
     }
 }
 
-/* acc0 += acc1 / scale (exact: acc1 is a multiple of it), acc1 = 0. */
-INL void fold_split(__m512i acc0[6][8], __m512i acc1[6][8], int MR, int NB, int bits)
+/* acc0 += acc1 / 4 (exact: acc1 is a multiple of 4), acc1 = 0. */
+INL void fold_split(__m512i acc0[6][8], __m512i acc1[6][8], int MR, int NB)
 {
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 8
         for (int j = 0; j < NB; j++) {
-            acc0[r][j] = _mm512_add_epi32(acc0[r][j], _mm512_srai_epi32(acc1[r][j], bits == 4 ? 4 : 2));
+            acc0[r][j] = _mm512_add_epi32(acc0[r][j], _mm512_srai_epi32(acc1[r][j], 2));
             acc1[r][j] = _mm512_setzero_si512();
         }
 }
 
-/* Chunks between folds of the split accumulators: |acc1| <= 240 * 128 * 4 * 4096 < 2^31. */
+/* Chunks between folds of the split accumulators: |acc1| <= 12 * 128 * 8 * 4096 < 2^31. */
 #define SPLIT_SEG 4096
 
 /* y rows r0..r0+MR-1, weight blocks b0..b0+NB-1, chunks c0..c1-1; R[r] is
@@ -119,21 +136,24 @@ INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c
     size_t xstride = (size_t)w->k * (size_t)eb, xc_bytes = (size_t)w->kchunk * (size_t)eb;
     const uint8_t *wp = qs_kern_chunk(w, b0, 0);
     int full = w->k / w->kchunk, c = c0, end = c1 < full ? c1 : full;
+    /* INT4 computes both blocks of each pair (acc 2i: S_2i + 16 S_2i+1, acc
+     * 2i+1: 16 S_2i+1), so a 1-block tile still needs two accumulators */
+    int NA = bits == 4 ? (NB + 1) / 2 * 2 : NB;
     __m512i acc[2][6][8];
     const int8_t *xp[6];
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
         xp[r] = x + (size_t)(r0 + r) * xstride;
 #pragma GCC unroll 8
-        for (int j = 0; j < NB; j++) acc[0][r][j] = acc[1][r][j] = _mm512_setzero_si512();
+        for (int j = 0; j < NA; j++) acc[0][r][j] = acc[1][r][j] = _mm512_setzero_si512();
     }
-    int split = KS == 2 && (bits == 4 || bits == 2);
+    int split = KS == 2 && bits == 2;
     for (; split && c < end; c++) {
         const int8_t *xc[6];
 #pragma GCC unroll 6
         for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * xc_bytes;
         tile_chunk_split(acc[0], acc[1], wp + (size_t)c * cstride, pnext, xc, MR, NB, bits);
-        if ((c - c0) % SPLIT_SEG == SPLIT_SEG - 1) fold_split(acc[0], acc[1], MR, NB, bits);
+        if ((c - c0) % SPLIT_SEG == SPLIT_SEG - 1) fold_split(acc[0], acc[1], MR, NB);
     }
     for (; c + KS <= end; c += KS) {
 #pragma GCC unroll 2
@@ -164,13 +184,20 @@ INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c
         else
             tile_chunk(acc[0], wp + (size_t)full * cstride, pnext, xc, MR, NB, bits);
     }
-    if (split) fold_split(acc[0], acc[1], MR, NB, bits);
+    if (split) fold_split(acc[0], acc[1], MR, NB);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; r++) {
-        __m512i corr = _mm512_set1_epi32(R[r]);
+        __m512i corr = _mm512_set1_epi32(R[r]), T[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < NA; j++)
+            T[j] = KS == 2 ? _mm512_add_epi32(acc[0][r][j], acc[1][r][j]) : acc[0][r][j];
 #pragma GCC unroll 8
         for (int j = 0; j < NB; j++) {
-            __m512i v = KS == 2 ? _mm512_add_epi32(acc[0][r][j], acc[1][r][j]) : acc[0][r][j];
+            __m512i v = T[j];
+            if (bits == 4) { /* exact: T[odd] is 16 x a sum below 2^27 (k slabs <= 65536) */
+                int odd = NB == 1 ? b0 & 1 : j & 1, e = j & ~1;
+                v = odd ? _mm512_srai_epi32(T[e + 1], 4) : _mm512_sub_epi32(T[e], T[e + 1]);
+            }
             if (scale == 2) v = _mm512_add_epi32(v, v);
             else if (scale == -1) v = _mm512_sub_epi32(_mm512_setzero_si512(), v);
             int row = (b0 + j) * QS_KERNEL_NBLOCK, left = w->n - row;
@@ -253,34 +280,44 @@ static void run_rows(tile_fn *t6, tile_fn *t4, tile_fn *t1, const qs_kernel_weig
 #define MPANEL 24
 #endif
 
-/* Runs the tiles over the whole problem. */
+/* Runs the tiles over the whole problem; maxslab bounds the chunks one tile
+ * call accumulates (INT4's scaled accumulators must not wrap). */
 static void run_tiles(const tile_set *ts, const qs_kernel_weights *w, const int8_t *x, int m,
-                      const int32_t *R, int32_t *y, int scale)
+                      const int32_t *R, int32_t *y, int scale, int maxslab)
 {
-    int nc = w->nchunks, b0 = 0;
+    int nc = w->nchunks, b0 = 0, nb = w->nblocks;
+    int slab = maxslab < nc ? maxslab : nc;
     if (m < 4) { /* GEMV-like: one pass over W per row, 8 blocks at a time */
-        for (; b0 + 8 <= w->nblocks; b0 += 8)
-            for (int r = 0; r < m; r++) ts->t18(w, x, r, b0, 0, nc, R + r, y, scale);
-        for (; b0 + 4 <= w->nblocks; b0 += 4)
-            run_rows(ts->t64, ts->t44, ts->t14, w, x, 0, m, R, y, scale, b0, 0, nc);
-        /* the last, partial panel: a pair of blocks in one call (small layers
-         * such as jsc-s's 32 outputs are all per-call cost) */
-        for (; b0 + 2 <= w->nblocks; b0 += 2)
-            for (int r = 0; r < m; r++) ts->t12(w, x, r, b0, 0, nc, R + r, y, scale);
-    } else {
-        int full4 = w->nblocks / 4 * 4;
-        for (int p0 = 0; p0 < m; p0 += MPANEL) {
-            int p1 = p0 + MPANEL < m ? p0 + MPANEL : m;
-            for (int b = 0; b < full4; b += 4)
-                for (int c0 = 0; c0 < nc; c0 += KSLAB)
-                    run_rows(ts->t64, ts->t44, ts->t14, w, x, p0, p1, R, y, scale, b, c0,
-                             c0 + KSLAB < nc ? c0 + KSLAB : nc);
+        for (int c0 = 0; c0 < nc; c0 += slab) {
+            int c1 = nc - c0 > slab ? c0 + slab : nc, b = 0;
+            for (; b + 8 <= nb; b += 8)
+                for (int r = 0; r < m; r++) ts->t18(w, x, r, b, c0, c1, R + r, y, scale);
+            for (; b + 4 <= nb; b += 4)
+                run_rows(ts->t64, ts->t44, ts->t14, w, x, 0, m, R, y, scale, b, c0, c1);
+            /* the last, partial panel: a pair of blocks in one call (small
+             * layers such as jsc-s's 32 outputs are all per-call cost) */
+            for (; b + 2 <= nb; b += 2)
+                for (int r = 0; r < m; r++) ts->t12(w, x, r, b, c0, c1, R + r, y, scale);
+            for (; b < nb; b++) run_rows(ts->t61, ts->t41, ts->t11, w, x, 0, m, R, y, scale, b, c0, c1);
         }
-        b0 = full4;
+        return;
     }
-    for (; b0 < w->nblocks; b0++)
-        run_rows(ts->t61, ts->t41, ts->t11, w, x, 0, m, R, y, scale, b0, 0, nc);
+    int full4 = nb / 4 * 4;
+    for (int p0 = 0; p0 < m; p0 += MPANEL) {
+        int p1 = p0 + MPANEL < m ? p0 + MPANEL : m;
+        for (int b = 0; b < full4; b += 4)
+            for (int c0 = 0; c0 < nc; c0 += KSLAB)
+                run_rows(ts->t64, ts->t44, ts->t14, w, x, p0, p1, R, y, scale, b, c0,
+                         c0 + KSLAB < nc ? c0 + KSLAB : nc);
+    }
+    for (b0 = full4; b0 < nb; b0++)
+        for (int c0 = 0; c0 < nc; c0 += slab)
+            run_rows(ts->t61, ts->t41, ts->t11, w, x, 0, m, R, y, scale, b0, c0,
+                     nc - c0 > slab ? c0 + slab : nc);
 }
+
+/* INT4 chunks per tile call: |16 S| <= 240 * 128 * 4 * 16384 < 2^31. */
+#define INT4_SLAB 16384
 
 /* Row corrections are computed in slices of this many rows (stack, no malloc). */
 #define RSLICE 256
@@ -295,7 +332,8 @@ void qs_kernel_s8_avx512(const qs_kernel_weights *w, const int8_t *x, int m, int
         const int8_t *xs = x + (size_t)s * (size_t)w->k;
         for (int r = 0; r < ms; r++)
             R[r] = (int32_t)((uint32_t)t.offset * (uint32_t)row_sum(xs + (size_t)r * (size_t)w->k, w->k));
-        run_tiles(ts, w, xs, ms, R, y + (size_t)s * (size_t)w->n, t.scale);
+        run_tiles(ts, w, xs, ms, R, y + (size_t)s * (size_t)w->n, t.scale,
+                  t.bits == 4 ? INT4_SLAB : w->nchunks);
     }
 }
 
@@ -305,7 +343,7 @@ void qs_kernel_s16_avx512(const qs_kernel_weights *w, const int16_t *x, int m, i
     for (int s = 0; s < m; s += RSLICE) {
         int ms = m - s < RSLICE ? m - s : RSLICE;
         run_tiles(&sets16, w, (const int8_t *)(const void *)(x + (size_t)s * (size_t)w->k), ms,
-                  zeros, y + (size_t)s * (size_t)w->n, 1);
+                  zeros, y + (size_t)s * (size_t)w->n, 1, w->nchunks);
     }
 }
 

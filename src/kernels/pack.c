@@ -53,6 +53,7 @@ size_t qs_kernel_pack_size(qs_kernel_fmt fmt, int n, int k)
 {
     if ((unsigned)fmt >= QS_KFMT_COUNT || n < 1 || k < 1) return 0;
     size_t nblocks = ((size_t)n + QS_KERNEL_NBLOCK - 1) / QS_KERNEL_NBLOCK;
+    if (fmt == QS_KFMT_INT4) nblocks = (nblocks + 1) / 2; /* pairs share chunks */
     size_t kc = (size_t)kchunk_of(fmt);
     size_t bytes = nblocks * (((size_t)k + kc - 1) / kc) * QS_KERNEL_CHUNK;
     if (fmt == QS_KFMT_BINARY) bytes += ((size_t)n + 7) / 8 * 8 * (((size_t)k + 63) / 64) * 8;
@@ -86,7 +87,7 @@ static size_t locate(const qs_kernel_weights *w, int row, int col, int *byte, in
         *shift = pos % 8;
     } else {
         *byte = pos;
-        *shift = g * t.bits;
+        *shift = g * t.bits + (w->fmt == QS_KFMT_INT4 ? 4 * (blk % 2) : 0);
     }
     return base;
 }

@@ -18,12 +18,13 @@ static int64_t row_sum8(const int8_t *x, int k)
     return s;
 }
 
-/* Code of row nl, k offset kin of group g in a 64-byte chunk. */
-static int32_t chunk_code(const uint8_t *p, int bits, int g, int nl, int kin)
+/* Code of row nl, k offset kin of group g in a 64-byte chunk; sh is the
+ * extra shift of an INT4 block's nibble (4 for odd blocks). */
+static int32_t chunk_code(const uint8_t *p, int bits, int g, int nl, int kin, int sh)
 {
     int pos = nl * 4 + kin;
     if (bits == 1) return (p[g * 8 + pos / 8] >> (pos % 8)) & 1;
-    return (p[pos] >> (g * bits)) & ((1 << bits) - 1);
+    return (p[pos] >> (g * bits + sh)) & ((1 << bits) - 1);
 }
 
 void qs_kernel_s8_ref(const qs_kernel_weights *w, const int8_t *x, int m, int32_t *y)
@@ -34,6 +35,7 @@ void qs_kernel_s8_ref(const qs_kernel_weights *w, const int8_t *x, int m, int32_
         int64_t R = row_sum8(xr, w->k);
         for (int b = 0; b < w->nblocks; b++) {
             int64_t S[QS_KERNEL_NBLOCK] = {0};
+            int sh = w->fmt == QS_KFMT_INT4 ? 4 * (b % 2) : 0;
             for (int c = 0; c < w->nchunks; c++) {
                 const uint8_t *p = qs_kern_chunk(w, b, c);
                 for (int g = 0; g < t.groups; g++)
@@ -41,7 +43,7 @@ void qs_kernel_s8_ref(const qs_kernel_weights *w, const int8_t *x, int m, int32_
                         int col = c * w->kchunk + g * 4 + kin;
                         if (col >= w->k) continue;
                         for (int nl = 0; nl < QS_KERNEL_NBLOCK; nl++)
-                            S[nl] += chunk_code(p, t.bits, g, nl, kin) * (int64_t)xr[col];
+                            S[nl] += chunk_code(p, t.bits, g, nl, kin, sh) * (int64_t)xr[col];
                     }
             }
             for (int nl = 0; nl < QS_KERNEL_NBLOCK; nl++) {
