@@ -41,10 +41,8 @@ JSON document with per-case figures on stdout and the lines on stderr).
 import argparse
 import importlib.util
 import json
-import math
 import os
 import sys
-import time
 import tomllib
 
 import numpy as np

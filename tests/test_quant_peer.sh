@@ -6,7 +6,9 @@
 # minifloat, log, block_fp, binary, ternary, ap_fixed modes, float) with
 # `qsearch eval --quant --logits`, and lets the peer rebuild each model in torch,
 # quantize it as MASE's modules do and compare logits and predictions.
-# Run by tests/run.sh (QS_BIN=BUILD/qsearch). Last line "N passed, N failed";
+# With QS_MASE=/path/to/a/MASE/checkout the peer also runs MASE's own modules
+# (docs/quantization.md). Run by tests/run.sh (QS_BIN=BUILD/qsearch).
+# Last line "N passed, N failed";
 # skipped as "0 passed, 0 failed" when /usr/bin/python3 lacks torch.
 Q=${QS_BIN:-build/qsearch}
 PY=/usr/bin/python3
@@ -53,7 +55,8 @@ for arch in jsc-tiny jsc-toy jsc-s; do
 done
 if [ -n "$cases" ]; then
     # shellcheck disable=SC2086
-    "$PY" "$HERE/quant_peer.py" --x "$T/npy/test_x.npy" --y "$T/npy/test_y.npy" $cases > "$T/peer" 2> "$T/peer_err"
+    "$PY" "$HERE/quant_peer.py" --x "$T/npy/test_x.npy" --y "$T/npy/test_y.npy" \
+        ${QS_MASE:+--mase "$QS_MASE"} $cases > "$T/peer" 2> "$T/peer_err"
     cat "$T/peer_err" >&2
     last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$T/peer" | tail -n 1)
     if [ -n "$last" ]; then
