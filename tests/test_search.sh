@@ -56,6 +56,12 @@ assert "test" in d["best"][0] and "seq_blocks_8/config/weight_width" in d["best"
     "$T/out" "$T/o1/best.json" 2>"$T/pyerr"; then ok; else bad "--json is best.json: $(cat "$T/pyerr")"; fi
 stderr_has "1728 configurations" "space size printed"
 if [ -s "$T/o1/log.json" ] && [ -s "$T/o1/trials.csv" ] && [ -s "$T/o1/study.db" ]; then ok; else bad "outputs written"; fi
+if $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); t=d["trials"]
+assert len(t) == 12 and [x["number"] for x in t] == list(range(12)) and len(d["params"]) == 9
+assert all(x["state"] == "complete" and len(x["params"]) == 9 and "accuracy" in x["metrics"] for x in t)
+assert len({tuple(x["params"].values()) for x in t}) == 12' "$T/o1/log.json" 2>"$T/pyerr"; then ok
+else bad "log.json lists every trial: $(cat "$T/pyerr")"; fi
+if ls -a "$T/o1" | grep -q '\.tmp\.'; then bad "temporary files left"; else ok; fi
 if head -1 "$T/o1/trials.csv" | grep -q '^number,state,seq_blocks_2/config/data_in_width,'; then ok; else bad "trials.csv header"; fi
 
 # config errors: exit 2, file:line:col

@@ -243,20 +243,56 @@ static qs_status make_dir(const char *dir, qs_error *err)
     return QS_OK;
 }
 
-qs_status qs_search_write_outputs(const qs_search_result *r, const qs_search_options *opt, const char *dir,
-                                  qs_error *err)
+/* log.json streamed trial by trial (one compact line each): memory stays
+ * O(one trial) for 64,000-trial studies. */
+static qs_status write_log(const qs_search_result *r, const qs_search_options *opt, const char *dir, qs_error *err)
 {
-    QS_TRY(make_dir(dir, err));
     json_t *log = summary_json(r, opt);
     json_t *names = json_array();
     for (size_t i = 0; i < opt->space->n_params; i++)
         json_array_append_new(names, json_string(opt->space->names[i]));
     json_object_set_new(log, "params", names);
-    json_t *trials = json_array();
-    for (size_t i = 0; i < r->n_trials; i++)
-        json_array_append_new(trials, trial_json(r, opt, &r->trials[i]));
-    json_object_set_new(log, "trials", trials);
-    QS_TRY(write_json(dir, "log.json", log, err));
+    char *head = log ? json_dumps(log, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(log);
+    char *close = head ? strrchr(head, '}') : NULL;
+    if (!close) {
+        free(head);
+        return qs_error_set(err, QS_ERR_NOMEM, "search: cannot format log.json");
+    }
+    *close = 0; /* reopen the object to append "trials" */
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/log.json", dir);
+    snprintf(tmp, sizeof tmp, "%s/.log.json.tmp.%ld", dir, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        free(head);
+        return qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    }
+    int bad = fprintf(f, "%s,\n  \"trials\": [\n", head) < 0;
+    free(head);
+    for (size_t i = 0; !bad && i < r->n_trials; i++) {
+        json_t *t = trial_json(r, opt, &r->trials[i]);
+        char *line = t ? json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(t);
+        bad = !line || fprintf(f, "    %s%s\n", line, i + 1 < r->n_trials ? "," : "") < 0;
+        free(line);
+    }
+    bad |= fprintf(f, "  ]\n}\n") < 0;
+    bad |= fflush(f) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return qs_error_set(err, QS_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+    }
+    return QS_OK;
+}
+
+qs_status qs_search_write_outputs(const qs_search_result *r, const qs_search_options *opt, const char *dir,
+                                  qs_error *err)
+{
+    QS_TRY(make_dir(dir, err));
+    QS_TRY(write_log(r, opt, dir, err));
     QS_TRY(write_json(dir, "best.json", qs_search_best_json(r, opt), err));
     return write_csv(r, opt, dir, err);
 }
