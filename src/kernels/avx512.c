@@ -237,14 +237,17 @@ typedef void tile_fn(const qs_kernel_weights *, const int8_t *, int, int, int, i
     {                                                                                           \
         tile(w, x, r0, b0, c0, c1, R, y, scale, MR, NB, KS, BITS);                              \
     }
-/* Row tiles of 6 and 4 (4 blocks = 64 outputs), single rows with 8, 4 or 1
- * blocks and split k, and 1-block tiles for the last blocks. */
-#define TILES(BITS)                                                                             \
-    TILE(BITS, 6, 4, 1) TILE(BITS, 4, 4, 1) TILE(BITS, 6, 1, 1) TILE(BITS, 4, 1, 1)             \
-    TILE(BITS, 1, 8, 2) TILE(BITS, 1, 4, 2) TILE(BITS, 1, 2, 2) TILE(BITS, 1, 1, 2)
+/* Row tiles of 6 and 4 (4 blocks = 64 outputs), single rows with 8, 4, 2 or
+ * 1 blocks and split k, and 1-block tiles for the last blocks. INT4 has no
+ * 6-row tiles: with its unpacked pair (v, v & 0xF0) live next to 24
+ * accumulators and 6 broadcasts it needs more than 32 vector registers. */
+#define TILES4(BITS)                                                                            \
+    TILE(BITS, 4, 4, 1) TILE(BITS, 4, 1, 1) TILE(BITS, 1, 8, 2) TILE(BITS, 1, 4, 2)             \
+    TILE(BITS, 1, 2, 2) TILE(BITS, 1, 1, 2)
+#define TILES(BITS) TILE(BITS, 6, 4, 1) TILE(BITS, 6, 1, 1) TILES4(BITS)
 TILES(16)
 TILES(8)
-TILES(4)
+TILES4(4)
 TILES(2)
 TILES(1)
 
@@ -255,15 +258,17 @@ typedef struct {
 #define SET(B)                                                                                  \
     {tile_##B##_6_4, tile_##B##_4_4, tile_##B##_6_1, tile_##B##_4_1, tile_##B##_1_8,           \
      tile_##B##_1_4, tile_##B##_1_2, tile_##B##_1_1}
-static const tile_set sets16 = SET(16), sets8 = SET(8), sets4 = SET(4), sets2 = SET(2),
-                      sets1 = SET(1);
+static const tile_set sets16 = SET(16), sets8 = SET(8), sets2 = SET(2), sets1 = SET(1);
+static const tile_set sets4 = {NULL,         tile_4_4_4, NULL,       tile_4_4_1,
+                               tile_4_1_8,   tile_4_1_4, tile_4_1_2, tile_4_1_1};
 
-/* Rows r0..r1-1 in sixes, then fours, then singly, for one range of blocks and chunks. */
+/* Rows r0..r1-1 in sixes (if t6), then fours, then singly, for one range of
+ * blocks and chunks. */
 static void run_rows(tile_fn *t6, tile_fn *t4, tile_fn *t1, const qs_kernel_weights *w,
                      const int8_t *x, int r0, int r1, const int32_t *R, int32_t *y, int scale,
                      int b0, int c0, int c1)
 {
-    for (; r0 + 6 <= r1; r0 += 6) t6(w, x, r0, b0, c0, c1, R + r0, y, scale);
+    for (; t6 && r0 + 6 <= r1; r0 += 6) t6(w, x, r0, b0, c0, c1, R + r0, y, scale);
     for (; r0 + 4 <= r1; r0 += 4) t4(w, x, r0, b0, c0, c1, R + r0, y, scale);
     for (; r0 < r1; r0++) t1(w, x, r0, b0, c0, c1, R + r0, y, scale);
 }
