@@ -188,7 +188,7 @@ static void test_categorical(void)
     check_xml(b.s);
     size_t nl = count(b.s, "rotate(-60)");
     CHECK(nl > 10 && nl < 200); /* thinned so labels do not overlap */
-    CHECK(p.mb >= 120);
+    CHECK(p.mb >= 100);
     qs_svg_buf_free(&b);
 }
 

@@ -30,7 +30,7 @@ static const char *const css =
     "text-align:left;vertical-align:top}th{background:#f0f4f8}td.n{text-align:right;font-variant-numeric:"
     "tabular-nums;white-space:nowrap}\n"
     "table.summary th{width:190px}tr.best td{background:#fff4dc}\n"
-    "td.cfg{font-family:'DejaVu Sans Mono',monospace;font-size:11px;max-width:520px;word-break:break-word}\n"
+    "td.cfg{font-family:'DejaVu Sans Mono',monospace;font-size:11px;white-space:pre-line;min-width:260px}\n"
     "figure{margin:14px 0 22px}figcaption{font-size:13px;color:#444;max-width:800px}\n"
     "figure svg{max-width:100%;height:auto;border:1px solid #e5e5e5}\n"
     "pre{background:#f6f6f6;border:1px solid #ddd;padding:8px;font-size:12px;overflow:auto;max-height:420px}\n"
@@ -64,8 +64,10 @@ static void num_text(double v, char *out, size_t cap)
         snprintf(out, cap, "-");
     else if (v == floor(v) && fabs(v) < 1e15)
         snprintf(out, cap, "%.0f", v);
-    else if (fabs(v) >= 1e4 || fabs(v) < 1e-3)
+    else if (fabs(v) >= 1e5 || fabs(v) < 1e-3)
         snprintf(out, cap, "%.4g", v);
+    else if (fabs(v) >= 100)
+        snprintf(out, cap, "%.1f", v);
     else
         snprintf(out, cap, "%.4f", v);
 }
@@ -180,7 +182,13 @@ static void summary(qs_svg_buf *b, const rep_data *d, const char *study_path)
     }
     row_text(b, "study created", ca);
     row_text(b, "report by", "qsearch " QS_VERSION);
-    qs_svg_printf(b, "</table>\n<h3>Search configuration</h3>\n");
+    qs_svg_printf(b, "</table>\n<p class=\"note\">The search configuration is at the <a href=\"#config\">end of the "
+                     "page</a>.</p>\n");
+}
+
+static void config_text(qs_svg_buf *b, const rep_data *d)
+{
+    qs_svg_printf(b, "<h2 id=\"config\">Search configuration</h2>\n");
     const char *cfg = rep_meta(d, "config");
     if (cfg && *cfg) {
         qs_svg_printf(b, "<pre>");
@@ -250,7 +258,7 @@ static void best_table(qs_svg_buf *b, const rep_data *d, size_t top_k)
         qs_svg_printf(b, "<td class=\"cfg\">");
         qs_svg_buf l;
         qs_svg_buf_init(&l);
-        rep_config_label(d, t, &l, ", ");
+        rep_config_label(d, t, &l, "\n");
         esc(b, l.s ? l.s : "");
         qs_svg_buf_free(&l);
         qs_svg_printf(b, "</td></tr>\n");
@@ -340,11 +348,12 @@ static qs_status render(rep_ctx *c, qs_study *s, const qs_report_options *o, qs_
     qs_svg_printf(b, "</h1>\n<nav><a href=\"#summary\">summary</a><a href=\"#best\">best trials</a>");
     for (int sec = 0; sec < SEC_COUNT; sec++)
         qs_svg_printf(b, "<a href=\"#%s\">%s</a>", section_id[sec], section_title[sec]);
-    qs_svg_printf(b, "</nav>\n");
+    qs_svg_printf(b, "<a href=\"#config\">configuration</a></nav>\n");
     summary(b, d, path);
     best_table(b, d, o->top_k ? o->top_k : 12);
     problems(b, d);
     sections(b, c);
+    config_text(b, d);
     qs_svg_printf(b, "</body>\n</html>\n");
     if (b->oom || c->oom)
         return qs_error_set(err, QS_ERR_NOMEM, "report: out of memory");

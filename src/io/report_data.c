@@ -574,16 +574,44 @@ static void short_name(const rep_data *d, size_t p, char *out, size_t cap)
 
 void rep_param_short(const rep_data *d, size_t p, char *out, size_t cap) { short_name(d, p, out, cap); }
 
+/* Short form of a config key: data_in_width -> in, weight_frac_width -> w.frac. */
+static void short_key(const char *key, char *out, size_t cap)
+{
+    static const struct { const char *k, *s; } abbr[] = {
+        {"data_in_width", "in"}, {"weight_width", "w"}, {"bias_width", "b"}, {"data_in_frac_width", "in.frac"},
+        {"weight_frac_width", "w.frac"}, {"bias_frac_width", "b.frac"}, {"name", "fmt"}};
+    for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
+        if (strcmp(key, abbr[i].k) == 0) {
+            snprintf(out, cap, "%s", abbr[i].s);
+            return;
+        }
+    snprintf(out, cap, "%s", key);
+}
+
 void rep_config_label(const rep_data *d, const rep_trial *t, qs_svg_buf *b, const char *sep)
 {
     if (!t->choices) {
         qs_svg_printf(b, "(configuration unknown)");
         return;
     }
+    /* One group per layer (or type): "seq_blocks_2: in=8 w=4 b=8", groups joined by sep. */
+    size_t prev_len = 0;
+    const char *prev = NULL;
     for (size_t i = 0; i < t->n_choices; i++) {
-        char n[96], c[64];
-        short_name(d, i, n, sizeof n);
+        char c[64], k[64];
         rep_choice_text(d, i, t->choices[i], c, sizeof c);
-        qs_svg_printf(b, "%s%s=%s", i ? sep : "", n, c);
+        const char *n = i < d->n_params ? d->param_names[i] : NULL;
+        const char *slash = n ? strchr(n, '/') : NULL, *last = n ? strrchr(n, '/') : NULL;
+        if (!slash) {
+            qs_svg_printf(b, "%sp%zu=%s", i ? " " : "", i, c);
+            continue;
+        }
+        size_t len = (size_t)(slash - n);
+        if (!prev || len != prev_len || strncmp(prev, n, len) != 0)
+            qs_svg_printf(b, "%s%.*s:", prev ? sep : "", (int)len, n);
+        prev = n;
+        prev_len = len;
+        short_key(last + 1, k, sizeof k);
+        qs_svg_printf(b, " %s=%s", k, c);
     }
 }

@@ -234,7 +234,9 @@ qs_status rep_plot_latency(rep_ctx *c, qs_error *err)
     else if (nci)
         latency_svg(c, cis, nci, 0);
     else
-        rep_note(c, SEC_LATENCY, "No latency samples or confidence intervals stored for the best configurations: no "
-                                 "latency distribution plot.");
+        rep_note(c, SEC_LATENCY, d->have_metric[RM_LATENCY]
+                                     ? "The study stores median latencies only (no per-run samples or confidence "
+                                       "intervals): no distribution plot; the medians are plotted above."
+                                     : "The study holds no latency measurements: no latency distribution plot.");
     return QS_OK;
 }

@@ -235,7 +235,7 @@ void qs_svg_plot_init(qs_svg_plot *p, qs_svg_buf *out, const char *title, const 
     p->height = 440;
     p->ml = 84;
     p->mr = 24;
-    p->mt = 66;
+    p->mt = 74;
     p->mb = 62;
     p->title = title;
     p->x.label = xlabel;
@@ -331,8 +331,8 @@ static void draw_y_ticks(qs_svg_plot *p, double x0, double x1)
 void qs_svg_begin(qs_svg_plot *p)
 {
     qs_svg_buf *b = p->out;
-    if (p->x.n_cat && p->mb < 120)
-        p->mb = 120;
+    if (p->x.n_cat && p->mb < 104)
+        p->mb = 104; /* room for the rotated labels */
     svg_open(b, p->width, p->height, p->id, p->title);
     double x0 = p->ml, x1 = p->width - p->mr, y0 = p->mt, y1 = p->height - p->mb;
     draw_x_ticks(p, x0, x1, y1);
@@ -454,7 +454,7 @@ void qs_svg_mark(qs_svg_plot *p, double x, double y, int64_t id, const char *lab
         int left = X > (p->ml + p->width - p->mr) / 2;
         qs_svg_printf(p->out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-weight=\"bold\" "
                               "paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\">",
-                      left ? X - 11 : X + 11, Y < p->mt + 14 ? Y + 16 : Y - 9, left ? "end" : "start");
+                      left ? X - 11 : X + 11, Y < p->mt + 40 ? Y + 22 : Y - 11, left ? "end" : "start");
         qs_svg_escape(p->out, label);
         qs_svg_printf(p->out, "</text>\n");
     }
@@ -462,8 +462,10 @@ void qs_svg_mark(qs_svg_plot *p, double x, double y, int64_t id, const char *lab
 
 void qs_svg_note(qs_svg_plot *p, const char *text)
 {
-    qs_svg_printf(p->out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" fill=\"#555\">",
-                  p->width - p->mr, p->height - 12);
+    /* Under the title, right-aligned: never on the data, the ticks or the axis titles. */
+    qs_svg_printf(p->out, "<text class=\"note\" x=\"%.1f\" y=\"38\" text-anchor=\"end\" font-size=\"11\" "
+                          "fill=\"#555\">",
+                  p->width - p->mr);
     qs_svg_escape(p->out, text);
     qs_svg_printf(p->out, "</text>\n");
 }
@@ -471,7 +473,7 @@ void qs_svg_note(qs_svg_plot *p, const char *text)
 void qs_svg_end(qs_svg_plot *p)
 {
     qs_svg_buf *b = p->out;
-    double x = p->ml, y = 44;
+    double x = p->ml, y = 56;
     for (size_t i = 0; i < p->n_legend; i++) {
         double w = 30 + 6.8 * (double)strlen(p->legend[i].label) + 16;
         if (x + w > p->width - p->mr && x > p->ml) {
@@ -534,7 +536,7 @@ void qs_svg_heatmap(qs_svg_buf *out, const char *title, const char *id, size_t r
             lo = values[i] < lo ? values[i] : lo;
             hi = values[i] > hi ? values[i] : hi;
         }
-    const double W = 800, ml = 150, mr = 20, mt = 56, cell_h = 22;
+    const double W = 800, ml = 150, mr = 20, mt = 40, cell_h = 22;
     double mb = 150; /* rotated column labels and the colour key */
     double cw = cols ? (W - ml - mr) / (double)cols : 0;
     double H = mt + cell_h * (double)rows + mb;
@@ -570,11 +572,8 @@ void qs_svg_heatmap(qs_svg_buf *out, const char *title, const char *id, size_t r
         qs_svg_escape(out, col_labels[c]);
         qs_svg_printf(out, "</text>\n");
     }
-    /* Colour key: a gradient of 10 steps from min to max. */
+    /* Colour key: a gradient of 10 steps from min to max, its title to the right. */
     double kx = ml, ky = H - 28;
-    qs_svg_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", kx - 6, ky + 11);
-    qs_svg_escape(out, value_label ? value_label : "value");
-    qs_svg_printf(out, "</text>\n");
     for (int k = 0; k < 10; k++) {
         char col[16];
         int dark;
@@ -588,5 +587,8 @@ void qs_svg_heatmap(qs_svg_buf *out, const char *title, const char *id, size_t r
     }
     qs_svg_printf(out, "<text x=\"%.1f\" y=\"%.1f\">%s</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
                   kx, ky - 4, a, kx + 240, ky - 4, z);
+    qs_svg_printf(out, "<text x=\"%.1f\" y=\"%.1f\">", kx + 252, ky + 11);
+    qs_svg_escape(out, value_label ? value_label : "value");
+    qs_svg_printf(out, "</text>\n");
     qs_svg_printf(out, "</svg>\n");
 }
