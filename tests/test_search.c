@@ -346,6 +346,49 @@ static void test_prefix_cache(void)
     qs_model_delete(toy);
 }
 
+/* A combination that is invalid although each of its choices is valid fails
+ * its trial, with the message; the search goes on. */
+static void test_failed_trial(void)
+{
+    static const char *text =
+        "[search.search_space.seed.default.config]\nname = [\"NA\"]\n"
+        "[search.search_space.seed.seq_blocks_2.config]\nname = [\"minifloat_ieee\"]\n"
+        "data_in_width = [8]\ndata_in_exponent_width = [3]\nbias_width = [8]\nbias_exponent_width = [3]\n"
+        "weight_width = [8, 4]\nweight_exponent_width = [3, 5]\n"
+        "[search.strategy.metrics]\naccuracy.scale = 1.0\n";
+    qs_error err;
+    qs_toml_doc *d = NULL;
+    qs_search_space sp;
+    CHECK(qs_toml_parse_string(text, strlen(text), "f.toml", &d, &err) == QS_OK);
+    CHECK(qs_search_space_from_toml(&sp, model, d->root, &err) == QS_OK);
+    CHECK_INT(sp.n_params, 2);
+    qs_search_config c;
+    CHECK(qs_search_config_from_toml(&c, d->root, &err) == QS_OK);
+    c.sampler = QS_SAMPLER_BRUTEFORCE;
+    char path[512];
+    snprintf(path, sizeof path, "%s/failed.db", tmpdir);
+    qs_study *s;
+    CHECK(qs_study_open(path, &s, &err) == QS_OK);
+    qs_search_options o = {.cfg = &c, .space = &sp, .model = model, .meta = &meta, .ds = &ds,
+                           .model_name = "tiny", .data_spec = "blobs", .study = s, .jobs = 2};
+    qs_search_result r;
+    CHECK(qs_search_run(&o, &r, &err) == QS_OK);
+    CHECK_INT(r.n_trials, 4);
+    CHECK_INT(r.n_failed, 1);
+    CHECK_INT(r.n_complete, 3);
+    for (size_t i = 0; i < r.n_trials; i++)
+        if (r.trials[i].state == QS_TRIAL_FAILED) {
+            CHECK_INT(r.trials[i].choices[0], 1); /* width 4 */
+            CHECK_INT(r.trials[i].choices[1], 1); /* exponent 5 */
+            CHECK(r.trials[i].error && strstr(r.trials[i].error, "exponent_width"));
+        }
+    CHECK_INT(r.n_best, 1);
+    qs_search_result_free(&r);
+    qs_study_close(s);
+    qs_search_space_free(&sp);
+    qs_toml_free(d);
+}
+
 int main(void)
 {
     if (!setup()) {
@@ -359,6 +402,7 @@ int main(void)
     RUN(test_tpe_no_duplicates);
     RUN(test_multi_objective);
     RUN(test_prefix_cache);
+    RUN(test_failed_trial);
     qs_search_space_free(&space);
     qs_toml_free(doc);
     qs_model_meta_free(&meta);

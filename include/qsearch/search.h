@@ -39,6 +39,7 @@ typedef struct {
     size_t layer;           /* a layer that uses it (for building) */
     uint64_t n_local;       /* combinations of its own parameters */
     qs_layer_quant *table;  /* [n_local] prebuilt formats, or NULL (built per trial) */
+    unsigned char *valid;   /* [n_local] 0: that combination is invalid (its trials fail) */
 } qs_search_entry;
 
 typedef struct {

@@ -273,7 +273,8 @@ static qs_status validate_entry(builder *b, qs_search_entry *e, const qs_toml_va
     }
     if (st == QS_OK && e->n_local <= TABLE_MAX) {
         e->table = calloc(e->n_local, sizeof *e->table);
-        if (!e->table)
+        e->valid = calloc(e->n_local, 1);
+        if (!e->table || !e->valid)
             st = qs_error_set(err, QS_ERR_NOMEM, "search space: out of memory");
         for (uint64_t idx = 0; st == QS_OK && idx < e->n_local; idx++) {
             uint64_t r = idx;
@@ -281,10 +282,9 @@ static qs_status validate_entry(builder *b, qs_search_entry *e, const qs_toml_va
                 loc[i] = (uint32_t)(r % sp->all[e->first + i].n_choices);
                 r /= sp->all[e->first + i].n_choices;
             }
-            if (build_entry_layer(sp, e, loc, e->layer, &cfg, &inner))
-                st = qs_toml_error_at(err, where, "%s: a combination of its choices is invalid: %s", e->name,
-                                      inner.msg);
-            else
+            /* each choice is valid; a combination that is not fails its trials */
+            e->valid[idx] = build_entry_layer(sp, e, loc, e->layer, &cfg, &inner) == QS_OK;
+            if (e->valid[idx])
                 e->table[idx] = cfg.layers[e->layer];
         }
     }
@@ -445,8 +445,10 @@ void qs_search_space_free(qs_search_space *sp)
         free(sp->all[i].choices);
         free(sp->all[i].name);
     }
-    for (size_t e = 0; e < sp->n_entries; e++)
+    for (size_t e = 0; e < sp->n_entries; e++) {
         free(sp->entries[e].table);
+        free(sp->entries[e].valid);
+    }
     free(sp->all);
     free(sp->entries);
     free(sp->searched);
@@ -487,8 +489,9 @@ qs_status qs_search_space_build(const qs_search_space *sp, const uint32_t *choic
             const qs_search_param *p = &sp->all[e->first + i];
             loc[i] = p->searched ? choices[p->index] : 0;
         }
-        if (e->table) {
-            cfg->layers[l] = e->table[local_index(sp, e, loc)];
+        uint64_t idx = e->table ? local_index(sp, e, loc) : 0;
+        if (e->table && e->valid[idx]) {
+            cfg->layers[l] = e->table[idx];
             continue;
         }
         qs_status st = build_entry_layer(sp, e, loc, l, cfg, err);
