@@ -1,0 +1,123 @@
+#!/bin/sh
+# qsearch report end to end: a small real search (CSV data, jsc-tiny, 12 trials)
+# reported to HTML; the HTML and every plot parse as XML (Python's xml.etree);
+# the plotted points equal the study's numbers read with Python's sqlite3; the
+# page is self-contained; usage and input errors exit 2, I/O errors 1; the
+# headless-Chromium screenshot runs when chromium is installed (skipped otherwise).
+Q=${QS_BIN:-build/qsearch}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export XDG_CACHE_HOME="$T/cache"
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect() {
+    code=$1; what=$2; shift 3
+    "$@" > "$T/out" 2> "$T/err"
+    rc=$?
+    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(tail -c 400 "$T/err")"; fi
+}
+stderr_has() {
+    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 300 "$T/err")"; fi
+}
+
+awk 'BEGIN { srand(11); print "f1,f2,f3,f4,label";
+  for (i = 0; i < 600; i++) { c = i % 3;
+    printf "%.3f,%.3f,%.3f,%.3f,%s\n", c + rand() * 0.8, rand(), -c + rand() * 0.8, rand(), substr("abc", c + 1, 1) } }' > "$T/toy.csv"
+cat > "$T/s.toml" <<'TOML'
+[search.search_space]
+name = "graph/quantize/mixed_precision_ptq"
+[search.search_space.setup]
+by = "name"
+[search.search_space.seed.default.config]
+name = ["NA"]
+[search.search_space.seed.seq_blocks_2.config]
+name = ["integer"]
+data_in_width = [4, 8]
+data_in_frac_width = ["NA"]
+weight_width = [2, 3, 4, 8]
+weight_frac_width = ["NA"]
+bias_width = [4, 8]
+bias_frac_width = ["NA"]
+[search.strategy]
+name = "optuna"
+[search.strategy.setup]
+n_trials = 12
+sampler = "random"
+sum_scaled_metrics = true
+direction = "maximize"
+[search.strategy.metrics]
+accuracy.scale = 1.0
+average_bitwidth.scale = -0.01
+bitops.scale = 0.0
+model_size_bits.scale = 0.0
+TOML
+
+expect 0 "train" -- "$Q" train --model jsc-tiny --data "csv:$T/toy.csv" --epochs 3 -o "$T/m.safetensors"
+expect 0 "search" -- "$Q" search --config "$T/s.toml" --model "$T/m.safetensors" --data "csv:$T/toy.csv" \
+    --study "$T/s.db" -o "$T/res"
+
+# ---- usage and input errors ----
+expect 0 "report --help" -- "$Q" report --help
+expect 2 "report without --study" -- "$Q" report -o "$T/r.html"
+stderr_has "--study" "missing --study message"
+expect 2 "report without -o" -- "$Q" report --study "$T/s.db"
+expect 2 "missing study" -- "$Q" report --study "$T/nope.db" -o "$T/r.html"
+printf 'not a database\n' > "$T/text.db"
+expect 2 "not a study" -- "$Q" report --study "$T/text.db" -o "$T/r.html"
+stderr_has "text.db" "not-a-study message names the file"
+[ ! -e "$T/r.html" ] && ok || bad "a failed report left $T/r.html"
+expect 1 "output in a missing directory" -- "$Q" report --study "$T/s.db" -o "$T/no/such/dir/r.html"
+
+# ---- the report ----
+expect 0 "report" -- "$Q" report --study "$T/s.db" -o "$T/r.html" --plots "$T/plots" --json
+[ -s "$T/r.html" ] && ok || bad "no report written"
+$PY - "$T" <<'PYEOF' && ok || bad "report content (see above)"
+import json, os, sqlite3, sys, xml.etree.ElementTree as ET
+t = sys.argv[1]
+doc = json.load(open(os.path.join(t, "out")))            # --json: one document on stdout
+assert doc["report"].endswith("r.html") and doc["trials"] == 12, doc
+html = open(os.path.join(t, "r.html"), encoding="utf-8").read()
+root = ET.fromstring(html.split("\n", 1)[1])             # well-formed (after the DOCTYPE line)
+for bad in ("<script", "<link", "src=", "url(", "href=\"http"):
+    assert bad not in html, "not self-contained: " + bad
+plots = sorted(os.listdir(os.path.join(t, "plots")))
+assert len(plots) == doc["plots"] and len(plots) >= 5, plots
+ns = "{http://www.w3.org/2000/svg}"
+trees = {p: ET.parse(os.path.join(t, "plots", p)).getroot() for p in plots}   # each SVG parses
+for p in ("accuracy_vs_bitops.svg", "accuracy_vs_model_size_bits.svg", "history_0.svg",
+          "precision_heatmap.svg", "configs_accuracy.svg"):
+    assert p in trees, p + " missing"
+db = sqlite3.connect(os.path.join(t, "s.db"))
+rows = {n: (json.loads(m), json.loads(o)) for n, m, o in
+        db.execute("select number, metrics, objectives from trials where state = 'complete' and stale = 0")}
+assert len(rows) == 12, len(rows)
+def points(svg, cls):
+    g = [e for e in svg.iter(ns + "g") if e.get("class") == cls][0]
+    return [(int(e.get("data-trial")), float(e.get("data-x")), float(e.get("data-y"))) for e in g]
+pts = points(trees["accuracy_vs_bitops.svg"], "trials")
+assert sorted(p[0] for p in pts) == sorted(rows), pts
+for n, x, y in pts:
+    assert x == rows[n][0]["bitops"] and y == rows[n][0]["accuracy"], (n, x, y, rows[n])
+for n, x, y in points(trees["history_0.svg"], "trials"):
+    assert x == n and y == rows[n][1][0], (n, x, y)
+best = max(rows, key=lambda n: (rows[n][1][0], -n))
+chosen = [e for e in trees["accuracy_vs_bitops.svg"].iter(ns + "circle") if e.get("class") == "chosen"]
+assert len(chosen) == 1 and int(chosen[0].get("data-trial")) == best, (chosen, best)
+assert "#%d" % best in html
+print("report content ok: %d plots, %d points" % (len(plots), len(pts)))
+PYEOF
+
+# ---- screenshot (headless Chromium), when installed ----
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+    expect 0 "screenshot" -- sh scripts/screenshot.sh "$T/r.html" "$T/r.png" 2400
+    if [ -s "$T/r.png" ] && [ "$(head -c 4 "$T/r.png" | od -An -tx1 | tr -d ' \n')" = "89504e47" ]; then ok
+    else bad "screenshot is not a PNG"; fi
+else
+    echo "chromium not installed: screenshot test skipped" >&2
+fi
+expect 2 "screenshot usage" -- sh scripts/screenshot.sh
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
