@@ -39,8 +39,9 @@ typedef struct {
     int n, k;                /* logical shape of W: [n][k] */
     int nblocks;             /* ceil(n / 16) */
     int nchunks;             /* chunks per block along k */
-    int kchunk;              /* k values per chunk: INT16 2, INT8 4, INT4 8, INT2/TERNARY 16, INT1/BINARY 32 */
-    const uint8_t *data;     /* panels of 4 blocks, each [nchunks][4][64]; 64-byte aligned */
+    int kchunk;              /* k values per chunk: INT16 2, INT8/INT4 4, INT2/TERNARY 16, INT1/BINARY 32 */
+    const uint8_t *data;     /* panels of 4 blocks, each [nchunks][4][64] (INT4: [nchunks][2 pairs][64]);
+                              * 64-byte aligned; see docs/kernels.md */
     int kwords;              /* BINARY: 64-bit words per row of rowbits: ceil(k / 64) */
     const uint64_t *rowbits; /* BINARY: [ceil(n/8)][kwords][8]: word i of rows 8g..8g+7
                               * side by side, bit c%64 of word c/64 = (w == +1); else NULL */
