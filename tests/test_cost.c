@@ -153,7 +153,8 @@ static void test_tiny_block_fp(void)
     qs_model_delete(m);
 }
 
-/* binary everywhere: 1 bit per element of every linear tensor and relu input. */
+/* binary, as MASE's LinearBinary: linear weights only (1 bit); bias, linear
+ * input and relu inputs stay float. */
 static void test_tiny_binary(void)
 {
     qs_model *m = build("jsc-tiny");
@@ -161,12 +162,12 @@ static void test_tiny_binary(void)
     by_type_cfg(&cfg, m, "name = \"binary\"", "name = \"binary\"");
     qs_cost c;
     compute(&c, m, &cfg);
-    CHECK_INT(c.layers[2].size_bits, 442);    /* 442 x 1 */
-    CHECK_INT(c.model_size_bits, 2490);       /* 2048 + 442 */
-    CHECK_INT(c.bitops, 416);                 /* 416 x 1 x 1 */
+    CHECK_INT(c.layers[2].size_bits, 1248);   /* 416 weights x 1 + 26 biases x 32 */
+    CHECK_INT(c.model_size_bits, 3296);       /* 2048 + 1248 */
+    CHECK_INT(c.bitops, 13312);               /* 416 macs x 1 x 32 */
     CHECK_NEAR(c.avg_bitwidth, 1.0, 0);
     CHECK_NEAR(c.memory_density, 32.0, 0);
-    CHECK_INT(c.layers[3].data_in_bits, 1);
+    CHECK_INT(c.layers[3].data_in_bits, 32);
     qs_cost_free(&c);
     qs_quant_config_free(&cfg);
     qs_model_delete(m);
