@@ -446,6 +446,8 @@ void qs_svg_mark(qs_svg_plot *p, double x, double y, int64_t id, const char *lab
     if (!isfinite(x) || !isfinite(y))
         return;
     double X = qs_svg_px(p, x), Y = qs_svg_py(p, y);
+    qs_svg_printf(p->out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"none\" stroke=\"#fff\" stroke-width=\"5\"/>\n",
+                  X, Y); /* white halo: the ring stays visible over dense points */
     qs_svg_printf(p->out, "<circle class=\"chosen\" cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"none\" stroke=\"#000\" "
                           "stroke-width=\"2.2\" data-trial=\"%lld\" data-x=\"%.17g\" data-y=\"%.17g\"/>\n",
                   X, Y, (long long)id, x, y);
