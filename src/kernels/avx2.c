@@ -232,6 +232,7 @@ static TGT int32_t row_sum2(const int8_t *x, int k)
 
 TGT void qs_kernel_s8_avx2(const qs_kernel_weights *w, const int8_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S8(w);
     qs_kern_traits t = qs_kern_traits_of(w->fmt);
     int32_t R[RSLICE];
     for (int s = 0; s < m; s += RSLICE) {
@@ -298,6 +299,7 @@ INL void s16_block(const qs_kernel_weights *w, const int16_t *xr, int b, int32_t
 
 TGT void qs_kernel_s16_avx2(const qs_kernel_weights *w, const int16_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     for (int r = 0; r < m; r++)
         for (int b = 0; b < w->nblocks; b++)
             s16_block(w, x + (size_t)r * (size_t)w->k, b, y + (size_t)r * (size_t)w->n, NULL, 0);
@@ -305,6 +307,7 @@ TGT void qs_kernel_s16_avx2(const qs_kernel_weights *w, const int16_t *x, int m,
 
 TGT void qs_kernel_s16_i64_avx2(const qs_kernel_weights *w, const int16_t *x, int m, int64_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     for (int r = 0; r < m; r++)
         for (int b = 0; b < w->nblocks; b++)
             s16_block(w, x + (size_t)r * (size_t)w->k, b, NULL, y + (size_t)r * (size_t)w->n, 1);
@@ -312,6 +315,7 @@ TGT void qs_kernel_s16_i64_avx2(const qs_kernel_weights *w, const int16_t *x, in
 
 TGT void qs_kernel_xnor_avx2(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
 {
+    QS_KERN_CHECK_XNOR(w);
     int kw = w->kwords;
     for (int r = 0; r < m; r++) {
         const uint64_t *a = xbits + (size_t)r * (size_t)kw;

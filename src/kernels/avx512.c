@@ -329,6 +329,7 @@ static void run_tiles(const tile_set *ts, const qs_kernel_weights *w, const int8
 
 void qs_kernel_s8_avx512(const qs_kernel_weights *w, const int8_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S8(w);
     qs_kern_traits t = qs_kern_traits_of(w->fmt);
     const tile_set *ts = t.bits == 8 ? &sets8 : t.bits == 4 ? &sets4 : t.bits == 2 ? &sets2 : &sets1;
     int32_t R[RSLICE];
@@ -344,6 +345,7 @@ void qs_kernel_s8_avx512(const qs_kernel_weights *w, const int8_t *x, int m, int
 
 void qs_kernel_s16_avx512(const qs_kernel_weights *w, const int16_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     static const int32_t zeros[RSLICE];
     for (int s = 0; s < m; s += RSLICE) {
         int ms = m - s < RSLICE ? m - s : RSLICE;
@@ -357,6 +359,7 @@ void qs_kernel_s16_avx512(const qs_kernel_weights *w, const int16_t *x, int m, i
  * fits int32, widens it to int64 and adds the nchunks ones back at the end. */
 TGT void qs_kernel_s16_i64_avx512(const qs_kernel_weights *w, const int16_t *x, int m, int64_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     __m512i minus1 = _mm512_set1_epi32(-1);
     for (int r = 0; r < m; r++) {
         const int16_t *xr = x + (size_t)r * (size_t)w->k;
@@ -448,6 +451,7 @@ static TGTP void xnor_vpopcnt(const qs_kernel_weights *w, const uint64_t *xbits,
 
 void qs_kernel_xnor_avx512(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
 {
+    QS_KERN_CHECK_XNOR(w);
     if (__builtin_cpu_supports("avx512vpopcntdq"))
         xnor_vpopcnt(w, xbits, m, y);
     else

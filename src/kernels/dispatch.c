@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/kern_internal.h"
 #include "qsearch/kernels.h"
 #include "qsearch/log.h"
 
@@ -116,20 +117,24 @@ const char *qs_kernels_active(void)
 
 void qs_kernel_s8(const qs_kernel_weights *w, const int8_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S8(w);
     table()->s8(w, x, m, y);
 }
 
 void qs_kernel_s16(const qs_kernel_weights *w, const int16_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     table()->s16(w, x, m, y);
 }
 
 void qs_kernel_s16_i64(const qs_kernel_weights *w, const int16_t *x, int m, int64_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     table()->s16w(w, x, m, y);
 }
 
 void qs_kernel_xnor(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
 {
+    QS_KERN_CHECK_XNOR(w);
     table()->xnor(w, xbits, m, y);
 }

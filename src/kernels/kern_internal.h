@@ -22,6 +22,11 @@
 
 #include "qsearch/kernels.h"
 
+/* Programmer-error checks at kernel entry: weights packed for another op. */
+#define QS_KERN_CHECK_S8(w) QS_ASSERT((unsigned)(w)->fmt < QS_KFMT_COUNT && (w)->fmt != QS_KFMT_INT16)
+#define QS_KERN_CHECK_S16(w) QS_ASSERT((w)->fmt == QS_KFMT_INT16)
+#define QS_KERN_CHECK_XNOR(w) QS_ASSERT((w)->fmt == QS_KFMT_BINARY && (w)->rowbits)
+
 typedef struct {
     int groups;  /* 4-k groups per 64-byte chunk (s8 formats) */
     int bits;    /* bits per code */

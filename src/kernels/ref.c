@@ -29,6 +29,7 @@ static int32_t chunk_code(const uint8_t *p, int bits, int g, int nl, int kin, in
 
 void qs_kernel_s8_ref(const qs_kernel_weights *w, const int8_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S8(w);
     qs_kern_traits t = qs_kern_traits_of(w->fmt);
     for (int r = 0; r < m; r++) {
         const int8_t *xr = x + (size_t)r * (size_t)w->k;
@@ -76,6 +77,7 @@ static void s16_dots(const qs_kernel_weights *w, const int16_t *xr, int b, int64
 
 void qs_kernel_s16_ref(const qs_kernel_weights *w, const int16_t *x, int m, int32_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     int64_t S[QS_KERNEL_NBLOCK];
     for (int r = 0; r < m; r++)
         for (int b = 0; b < w->nblocks; b++) {
@@ -87,6 +89,7 @@ void qs_kernel_s16_ref(const qs_kernel_weights *w, const int16_t *x, int m, int3
 
 void qs_kernel_s16_i64_ref(const qs_kernel_weights *w, const int16_t *x, int m, int64_t *y)
 {
+    QS_KERN_CHECK_S16(w);
     int64_t S[QS_KERNEL_NBLOCK];
     for (int r = 0; r < m; r++)
         for (int b = 0; b < w->nblocks; b++) {
@@ -98,6 +101,7 @@ void qs_kernel_s16_i64_ref(const qs_kernel_weights *w, const int16_t *x, int m, 
 
 void qs_kernel_xnor_ref(const qs_kernel_weights *w, const uint64_t *xbits, int m, int32_t *y)
 {
+    QS_KERN_CHECK_XNOR(w);
     for (int r = 0; r < m; r++)
         for (int row = 0; row < w->n; row++) {
             const uint64_t *a = xbits + (size_t)r * (size_t)w->kwords;
