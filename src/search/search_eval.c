@@ -1,6 +1,7 @@
 /* One trial's evaluation: formats from the choices, static metrics and
  * constraints (infeasible configurations are pruned, never run), quality on
  * the validation split, and (serially, by the driver) latency. */
+#include <immintrin.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,28 +149,74 @@ static qs_status forward_val(const search_driver *d, search_worker *w, qs_error 
 
 #define FAST_CLASSES 1024
 
+/* Index of the first maximum of row[n] (as qs_quality_argmax for finite rows);
+ * *special = 1 when some value is inf or NaN (exponent bits all ones). */
+static size_t argmax_scalar(const float *row, size_t n, int *special)
+{
+    uint32_t sp = 0;
+    float best = row[0];
+    for (size_t c = 0; c < n; c++) {
+        uint32_t bits;
+        memcpy(&bits, &row[c], sizeof bits);
+        sp |= (bits & 0x7f800000u) == 0x7f800000u;
+        best = row[c] > best ? row[c] : best;
+    }
+    *special = sp != 0;
+    size_t arg = 0;
+    while (arg < n && row[arg] != best)
+        arg++;
+    return arg;
+}
+
+__attribute__((target("avx2"))) static size_t argmax_avx2(const float *row, size_t n, int *special)
+{
+    const __m256i expo = _mm256_set1_epi32(0x7f800000);
+    __m256 mx = _mm256_set1_ps(row[0]);
+    __m256i sp = _mm256_setzero_si256();
+    size_t c = 0;
+    for (; c + 8 <= n; c += 8) {
+        __m256 v = _mm256_loadu_ps(row + c);
+        mx = _mm256_max_ps(mx, v);
+        sp = _mm256_or_si256(sp, _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(v), expo), expo));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, mx);
+    float best = lanes[0];
+    for (int k = 1; k < 8; k++)
+        best = lanes[k] > best ? lanes[k] : best;
+    int s = !_mm256_testz_si256(sp, sp);
+    for (; c < n; c++) {
+        uint32_t bits;
+        memcpy(&bits, &row[c], sizeof bits);
+        s |= (bits & 0x7f800000u) == 0x7f800000u;
+        best = row[c] > best ? row[c] : best;
+    }
+    *special = s;
+    __m256 b = _mm256_set1_ps(best);
+    for (c = 0; c + 8 <= n; c += 8) {
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + c), b, _CMP_EQ_OQ));
+        if (mask)
+            return c + (size_t)__builtin_ctz((unsigned)mask);
+    }
+    while (c < n && row[c] != best)
+        c++;
+    return c;
+}
+
 /* Accuracy and macro accuracy (as qs_quality_compute) without the loss, whose
  * exp/log per logit costs as much as the forward pass of a small model. */
 static qs_status fast_accuracy(const float *logits, const int32_t *y, size_t n, size_t classes, double *acc,
                                double *macro, qs_error *err)
 {
     uint32_t seen[FAST_CLASSES] = {0}, hit[FAST_CLASSES] = {0};
+    int use_avx2 = __builtin_cpu_supports("avx2");
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {
         if (y[i] < 0 || (size_t)y[i] >= classes)
             return qs_error_set(err, QS_ERR_INPUT, "sample %zu: label %d outside 0..%zu", i, (int)y[i], classes - 1);
-        const float *row = logits + i * classes;
-        uint32_t special = 0; /* nonzero when some logit is inf or NaN (exponent all ones) */
-        float best = row[0];
-        for (size_t c = 0; c < classes; c++) {
-            uint32_t bits;
-            memcpy(&bits, &row[c], sizeof bits);
-            special |= (bits & 0x7f800000u) == 0x7f800000u;
-            best = row[c] > best ? row[c] : best;
-        }
-        size_t arg = 0;
-        while (arg < classes && row[arg] != best) /* first maximum, as qs_quality_argmax */
-            arg++;
+        int special;
+        size_t arg = use_avx2 ? argmax_avx2(logits + i * classes, classes, &special)
+                              : argmax_scalar(logits + i * classes, classes, &special);
         int ok = !special && arg == (size_t)y[i]; /* non-finite rows count wrong */
         correct += (size_t)ok;
         seen[y[i]]++;
