@@ -315,17 +315,34 @@ static int trial_one(void *ctx, const qs_trial_record *r)
     return c->st != QS_OK;
 }
 
-/* Sorting helpers: compare rows of minimise-form values lexicographically. */
-static const double *sort_v;
-static size_t sort_m;
+/* A row to sort: no global state, so the report is reentrant. */
+typedef struct {
+    const double *row;
+    size_t m, idx;
+} sort_row;
 
 static int cmp_rows(const void *a, const void *b)
 {
-    const double *x = sort_v + *(const size_t *)a * sort_m, *y = sort_v + *(const size_t *)b * sort_m;
-    for (size_t k = 0; k < sort_m; k++)
-        if (x[k] != y[k])
-            return x[k] < y[k] ? -1 : 1;
-    return *(const size_t *)a < *(const size_t *)b ? -1 : *(const size_t *)a > *(const size_t *)b;
+    const sort_row *x = a, *y = b;
+    for (size_t k = 0; k < x->m; k++)
+        if (x->row[k] != y->row[k])
+            return x->row[k] < y->row[k] ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* ord[n] = row indices of v[n][m] in lexicographic order (ties by index); 0 if out of memory. */
+static int order_rows(const double *v, size_t n, size_t m, size_t *ord)
+{
+    sort_row *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        r[i] = (sort_row){v + i * m, m, i};
+    qsort(r, n, sizeof *r, cmp_rows);
+    for (size_t i = 0; i < n; i++)
+        ord[i] = r[i].idx;
+    free(r);
+    return 1;
 }
 
 size_t rep_front(const double *v, size_t n, size_t m, size_t *idx_out)
@@ -333,13 +350,10 @@ size_t rep_front(const double *v, size_t n, size_t m, size_t *idx_out)
     /* Lexicographic order (all objectives minimised): a point can only be dominated
      * by one before it, and only by a front member; O(n log n + n |front| m). */
     size_t *ord = malloc((n ? n : 1) * sizeof *ord);
-    if (!ord)
+    if (!ord || !order_rows(v, n, m, ord)) {
+        free(ord);
         return 0;
-    for (size_t i = 0; i < n; i++)
-        ord[i] = i;
-    sort_v = v;
-    sort_m = m;
-    qsort(ord, n, sizeof *ord, cmp_rows);
+    }
     size_t nf = 0;
     for (size_t i = 0; i < n; i++) {
         const double *p = v + ord[i] * m;
@@ -395,11 +409,10 @@ static qs_status rank_trials(rep_data *d, qs_error *err)
         free(v), free(idx), free(fr);
         return qs_error_set(err, QS_ERR_NOMEM, "report: out of memory");
     }
-    for (size_t i = 0; i < nu; i++)
-        ord[i] = i;
-    sort_v = v;
-    sort_m = m;
-    qsort(ord, nu, sizeof *ord, cmp_rows);
+    if (!order_rows(v, nu, m, ord)) {
+        free(ord), free(v), free(idx), free(fr);
+        return qs_error_set(err, QS_ERR_NOMEM, "report: out of memory");
+    }
     size_t r = 0;
     if (m > 1)
         for (size_t j = 0; j < nf; j++)

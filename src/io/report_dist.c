@@ -27,6 +27,22 @@ static double quantile(const double *v, size_t n, double q)
 
 /* ---- sample-efficiency curves ---- */
 
+/* Median M, lower L and upper H quartile over the repeats of cv at each index < n
+ * (NAN where no repeat is known); col[n_repeats] is scratch. */
+static void curve_quartiles(const rep_curves *cv, size_t n, double *col, double *M, double *L, double *H)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (size_t r = 0; i < cv->n && r < cv->n_repeats; r++)
+            if (isfinite(cv->best[r * cv->n + i]))
+                col[k++] = cv->best[r * cv->n + i];
+        qsort(col, k, sizeof *col, cmp_double);
+        M[i] = quantile(col, k, 0.5);
+        L[i] = quantile(col, k, 0.25);
+        H[i] = quantile(col, k, 0.75);
+    }
+}
+
 void rep_plot_curves(rep_ctx *c)
 {
     rep_data *d = c->d;
@@ -49,22 +65,11 @@ void rep_plot_curves(rep_ctx *c)
         c->oom = 1;
         goto out;
     }
-    /* Quartiles of the best-so-far across repeats at each trial index (thinned to <= 500 indices). */
+    /* Quartiles of the best-so-far across repeats at each trial index (plotted thinned to <= 500 indices). */
     size_t every = nmax > 500 ? (nmax + 499) / 500 : 1, npts = 0;
-    for (size_t s = 0; s < d->n_curves; s++) {
-        const rep_curves *cv = &d->curves[s];
-        double *M = all + s * 3 * cap, *L = M + cap, *H = L + cap;
-        for (size_t i = 0; i < nmax; i++) {
-            size_t k = 0;
-            for (size_t r = 0; i < cv->n && r < cv->n_repeats; r++)
-                if (isfinite(cv->best[r * cv->n + i]))
-                    col[k++] = cv->best[r * cv->n + i];
-            qsort(col, k, sizeof *col, cmp_double);
-            M[i] = quantile(col, k, 0.5);
-            L[i] = quantile(col, k, 0.25);
-            H[i] = quantile(col, k, 0.75);
-        }
-    }
+    for (size_t s = 0; s < d->n_curves; s++)
+        curve_quartiles(&d->curves[s], nmax, col, all + s * 3 * cap, all + s * 3 * cap + cap,
+                        all + s * 3 * cap + 2 * cap);
     qs_svg_plot p;
     qs_svg_plot_init(&p, &b, "sample efficiency: best objective so far (median, quartile band)", "trials evaluated",
                      d->obj_names[0]);

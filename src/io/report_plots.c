@@ -71,126 +71,143 @@ static void free_tips(char **tips, size_t n)
 
 /* ---- each metric against the configurations (the seed lab's plot) ---- */
 
-static const double *cmp_key;
-static int cmp_by_key(const void *a, const void *b)
+typedef struct {
+    double key;
+    size_t idx;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
 {
-    double x = cmp_key[*(const size_t *)a], y = cmp_key[*(const size_t *)b];
-    return x < y ? -1 : x > y ? 1 : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+    const keyed *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key ? 1 : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-static void metric_configs_one(rep_ctx *c, int k, size_t *idx, double *key)
+/* The configurations of one per-configuration plot, in rank order. */
+typedef struct {
+    size_t n;              /* shown */
+    double *x, *y;         /* [n] rank (1-based) and metric value */
+    int64_t *ids;          /* [n] trial numbers */
+    char **tips;           /* [n] tooltips */
+    const char **labels;   /* [n] tick labels, pointing into lab */
+    char (*lab)[24];
+} config_series;
+
+/* Rank of shown position j when n ranks are thinned evenly to shown (first and last kept). */
+static size_t even_rank(size_t j, size_t n, size_t shown)
 {
-    rep_data *d = c->d;
-    size_t n = 0, maxc = opt_or(c->opt->max_configs, 120);
-    for (size_t i = 0; i < d->n_trials; i++)
-        if (usable(&d->trials[i]) && isfinite(d->trials[i].m[k])) {
-            key[i] = d->trials[i].m[k];
-            idx[n++] = i;
-        }
-    cmp_key = key;
-    qsort(idx, n, sizeof *idx, cmp_by_key); /* ascending; ties by trial number */
-    if (key[idx[0]] == key[idx[n - 1]]) {
-        char s[32], msg[256];
-        qs_svg_format(key[idx[0]], s, sizeof s);
-        snprintf(msg, sizeof msg, "%s: the same for every configuration (%s); not plotted.", rep_metrics[k].key, s);
-        rep_note(c, SEC_CONFIGS, msg);
-        return;
-    }
-    /* Thin to maxc configurations evenly by rank, keeping the first, last and chosen. */
-    size_t shown = n <= maxc ? n : maxc;
-    const rep_trial *ch = chosen(d);
-    double *x = malloc(shown * sizeof *x), *y = malloc(shown * sizeof *y);
-    int64_t *ids = malloc(shown * sizeof *ids);
-    char **tips = calloc(shown, sizeof *tips);
-    const char **labels = calloc(shown, sizeof *labels);
-    char (*lab)[24] = calloc(shown, sizeof *lab);
-    qs_svg_buf b;
-    qs_svg_buf_init(&b);
-    if (!x || !y || !ids || !tips || !labels || !lab) {
-        c->oom = 1;
-        goto out;
-    }
-    double chx = NAN, chy = NAN;
-    size_t rc = n; /* rank of the chosen trial */
-    for (size_t q = 0; ch && q < n; q++)
-        if (&d->trials[idx[q]] == ch)
-            rc = q;
-    size_t near = 0; /* shown position whose rank is nearest to rc */
-    for (size_t j = 0; j < shown; j++) {
-        size_t r = shown == n ? j : (size_t)llround((double)j * (double)(n - 1) / (double)(shown - 1));
-        if (rc < n && llabs((long long)r - (long long)rc) < llabs((long long)near - (long long)rc))
-            near = r;
-    }
-    for (size_t j = 0; j < shown; j++) {
-        size_t r = shown == n ? j : (size_t)llround((double)j * (double)(n - 1) / (double)(shown - 1));
-        if (rc < n && r == near)
-            r = rc; /* the chosen configuration is always shown */
-        const rep_trial *t = &d->trials[idx[r]];
-        x[j] = (double)r + 1;
-        y[j] = t->m[k];
-        ids[j] = t->number;
-        tips[j] = tip(d, t, rep_metrics[k].key, y[j]);
-        snprintf(lab[j], sizeof lab[j], "#%lld", (long long)t->number);
-        labels[j] = lab[j];
-        if (t == ch)
-            chx = x[j], chy = y[j];
-    }
+    return shown >= n ? j : (size_t)llround((double)j * (double)(n - 1) / (double)(shown - 1));
+}
+
+static void draw_configs(rep_ctx *c, int k, size_t n, const config_series *s, const rep_trial *ch, double chx,
+                         double chy)
+{
     char title[160], xl[160], name[64], cap[256];
     snprintf(title, sizeof title, "%s of each configuration, sorted", rep_metrics[k].key);
     snprintf(xl, sizeof xl, "configuration rank by %s (tick: trial number; hover a point for its configuration)",
              rep_metrics[k].key);
+    snprintf(name, sizeof name, "configs_%s", rep_metrics[k].key);
+    qs_svg_buf b;
+    qs_svg_buf_init(&b);
     qs_svg_plot p;
     qs_svg_plot_init(&p, &b, title, xl, rep_metrics[k].label);
-    snprintf(name, sizeof name, "configs_%s", rep_metrics[k].key);
     p.id = name;
     p.x.lo = 0;
     p.x.hi = (double)n + 1;
-    p.x.n_cat = shown;
-    p.x.cat_pos = x;
-    p.x.cat_labels = labels;
-    qs_svg_axis_fit(&p.y, y, shown, 1);
+    p.x.n_cat = s->n;
+    p.x.cat_pos = s->x;
+    p.x.cat_labels = s->labels;
+    qs_svg_axis_fit(&p.y, s->y, s->n, 1);
     qs_svg_legend(&p, QS_SVG_KIND_POINT, 0, "configuration (trial)");
     if (ch && isfinite(chx))
         qs_svg_legend(&p, QS_SVG_KIND_MARK, 0, "chosen configuration");
     qs_svg_begin(&p);
-    qs_svg_line(&p, 0, shown, x, y, 0, 0, "trend");
-    qs_svg_points(&p, 0, shown, x, y, ids, (const char *const *)tips, "trials");
+    qs_svg_line(&p, 0, s->n, s->x, s->y, 0, 0, "trend");
+    qs_svg_points(&p, 0, s->n, s->x, s->y, s->ids, (const char *const *)s->tips, "trials");
     if (ch && isfinite(chx)) {
         char l[48];
         snprintf(l, sizeof l, "chosen #%lld", (long long)ch->number);
         qs_svg_mark(&p, chx, chy, ch->number, l);
     }
-    if (shown < n) {
+    if (s->n < n) {
         char note[96];
-        snprintf(note, sizeof note, "showing %zu of %zu configurations, evenly by rank", shown, n);
+        snprintf(note, sizeof note, "showing %zu of %zu configurations, evenly by rank", s->n, n);
         qs_svg_note(&p, note);
     }
     qs_svg_end(&p);
     snprintf(cap, sizeof cap, "%s of the %zu completed configurations, in increasing order%s.", rep_metrics[k].key, n,
-             shown < n ? " (thinned evenly by rank; the chosen one is kept)" : "");
+             s->n < n ? " (thinned evenly by rank; the chosen one is kept)" : "");
     rep_add_plot(c, SEC_CONFIGS, name, cap, &b);
+}
+
+static void metric_configs_one(rep_ctx *c, int k, size_t *idx, keyed *kv)
+{
+    rep_data *d = c->d;
+    size_t n = 0, maxc = opt_or(c->opt->max_configs, 120);
+    for (size_t i = 0; i < d->n_trials; i++)
+        if (usable(&d->trials[i]) && isfinite(d->trials[i].m[k]))
+            kv[n++] = (keyed){d->trials[i].m[k], i};
+    qsort(kv, n, sizeof *kv, cmp_keyed); /* ascending; ties by trial order */
+    for (size_t i = 0; i < n; i++)
+        idx[i] = kv[i].idx;
+    if (kv[0].key == kv[n - 1].key) {
+        char v[32], msg[256];
+        qs_svg_format(kv[0].key, v, sizeof v);
+        snprintf(msg, sizeof msg, "%s: the same for every configuration (%s); not plotted.", rep_metrics[k].key, v);
+        rep_note(c, SEC_CONFIGS, msg);
+        return;
+    }
+    config_series s = {.n = n <= maxc ? n : maxc};
+    s.x = malloc(s.n * sizeof *s.x), s.y = malloc(s.n * sizeof *s.y), s.ids = malloc(s.n * sizeof *s.ids);
+    s.tips = calloc(s.n, sizeof *s.tips), s.labels = calloc(s.n, sizeof *s.labels), s.lab = calloc(s.n, sizeof *s.lab);
+    const rep_trial *ch = chosen(d);
+    if (!s.x || !s.y || !s.ids || !s.tips || !s.labels || !s.lab) {
+        c->oom = 1;
+        goto out;
+    }
+    /* The chosen configuration replaces the shown rank nearest to its own. */
+    size_t rc = n, near = 0;
+    for (size_t q = 0; ch && q < n; q++)
+        if (&d->trials[idx[q]] == ch)
+            rc = q;
+    for (size_t j = 0; rc < n && j < s.n; j++)
+        if (llabs((long long)even_rank(j, n, s.n) - (long long)rc) < llabs((long long)near - (long long)rc))
+            near = even_rank(j, n, s.n);
+    double chx = NAN, chy = NAN;
+    for (size_t j = 0; j < s.n; j++) {
+        size_t r = even_rank(j, n, s.n);
+        r = rc < n && r == near ? rc : r;
+        const rep_trial *t = &d->trials[idx[r]];
+        s.x[j] = (double)r + 1;
+        s.y[j] = t->m[k];
+        s.ids[j] = t->number;
+        s.tips[j] = tip(d, t, rep_metrics[k].key, s.y[j]);
+        snprintf(s.lab[j], sizeof s.lab[j], "#%lld", (long long)t->number);
+        s.labels[j] = s.lab[j];
+        if (t == ch)
+            chx = s.x[j], chy = s.y[j];
+    }
+    draw_configs(c, k, n, &s, ch, chx, chy);
 out:
-    qs_svg_buf_free(&b);
-    free(x), free(y), free(ids), free(labels), free(lab);
-    free_tips(tips, shown);
+    free(s.x), free(s.y), free(s.ids), free(s.labels), free(s.lab);
+    free_tips(s.tips, s.n);
 }
 
 void rep_plot_metric_configs(rep_ctx *c)
 {
     rep_data *d = c->d;
     size_t *idx = malloc((d->n_trials ? d->n_trials : 1) * sizeof *idx);
-    double *key = malloc((d->n_trials ? d->n_trials : 1) * sizeof *key);
+    keyed *kv = malloc((d->n_trials ? d->n_trials : 1) * sizeof *kv);
     int any = 0;
-    for (int k = 0; idx && key && k < RM_COUNT; k++)
+    for (int k = 0; idx && kv && k < RM_COUNT; k++)
         if (d->have_metric[k]) {
-            metric_configs_one(c, k, idx, key);
+            metric_configs_one(c, k, idx, kv);
             any = 1;
         }
-    if (!idx || !key)
+    if (!idx || !kv)
         c->oom = 1;
     else if (!any)
         rep_note(c, SEC_CONFIGS, "No completed trial with metrics: nothing to plot.");
-    free(idx), free(key);
+    free(idx), free(kv);
 }
 
 /* ---- accuracy against each hardware metric ---- */
@@ -213,6 +230,45 @@ static size_t decimate(const int *keep, size_t n, size_t max, size_t *out)
     return m;
 }
 
+/* Draws one accuracy-against-metric scatter: the ns sampled points x/y/ids[0..ns), then
+ * the nf front points at [ns..ns+nf), the chosen trial ringed. */
+static void draw_scatter(rep_ctx *c, int k, size_t n, size_t ns, size_t nf, const double *x, const double *y,
+                         const int64_t *ids, const char *const *tips)
+{
+    const rep_trial *ch = chosen(c->d);
+    char title[160], name[64], cap[320], lab[48];
+    snprintf(title, sizeof title, "accuracy against %s", rep_metrics[k].key);
+    snprintf(name, sizeof name, "accuracy_vs_%s", rep_metrics[k].key);
+    qs_svg_buf b;
+    qs_svg_buf_init(&b);
+    qs_svg_plot p;
+    qs_svg_plot_init(&p, &b, title, rep_metrics[k].label, rep_metrics[RM_ACCURACY].label);
+    p.id = name;
+    qs_svg_axis_fit(&p.x, x, ns, 1);
+    qs_svg_axis_fit(&p.y, y, ns, 0);
+    qs_svg_legend(&p, QS_SVG_KIND_POINT, 0, "trial");
+    qs_svg_legend(&p, QS_SVG_KIND_LINE, 3, "Pareto front (max accuracy, min metric)");
+    if (ch && isfinite(ch->m[k]) && isfinite(ch->m[RM_ACCURACY]))
+        qs_svg_legend(&p, QS_SVG_KIND_MARK, 0, "chosen configuration");
+    qs_svg_begin(&p);
+    qs_svg_points(&p, 0, ns, x, y, ids, tips, "trials");
+    qs_svg_line(&p, 3, nf, x + ns, y + ns, 1, 0, "front-line");
+    qs_svg_points(&p, 3, nf, x + ns, y + ns, ids + ns, NULL, "front");
+    if (ch && isfinite(ch->m[k]) && isfinite(ch->m[RM_ACCURACY])) {
+        snprintf(lab, sizeof lab, "chosen #%lld", (long long)ch->number);
+        qs_svg_mark(&p, ch->m[k], ch->m[RM_ACCURACY], ch->number, lab);
+    }
+    if (ns < n) {
+        char note[128];
+        snprintf(note, sizeof note, "showing %zu of %zu trials (front and chosen always kept)", ns, n);
+        qs_svg_note(&p, note);
+    }
+    qs_svg_end(&p);
+    snprintf(cap, sizeof cap, "Accuracy against %s for %zu completed trials; %zu on the 2-D Pareto front%s.",
+             rep_metrics[k].key, n, nf, ns < n ? " (the other points are an even sample)" : "");
+    rep_add_plot(c, SEC_SCATTER, name, cap, &b);
+}
+
 static void scatter_one(rep_ctx *c, int k, size_t *idx, double *xy, size_t *fr, int *keep, size_t *sel)
 {
     rep_data *d = c->d;
@@ -225,10 +281,8 @@ static void scatter_one(rep_ctx *c, int k, size_t *idx, double *xy, size_t *fr, 
             idx[n++] = i;
         }
     }
-    char title[160], name[64], cap[320], lab[48];
-    snprintf(title, sizeof title, "accuracy against %s", rep_metrics[k].key);
-    snprintf(name, sizeof name, "accuracy_vs_%s", rep_metrics[k].key);
     if (n == 0) {
+        char cap[160];
         snprintf(cap, sizeof cap, "accuracy against %s: no completed trial has both; not plotted.", rep_metrics[k].key);
         rep_note(c, SEC_SCATTER, cap);
         return;
@@ -244,8 +298,6 @@ static void scatter_one(rep_ctx *c, int k, size_t *idx, double *xy, size_t *fr, 
     double *x = malloc((ns + nf) * sizeof *x), *y = malloc((ns + nf) * sizeof *y);
     int64_t *ids = malloc((ns + nf) * sizeof *ids);
     char **tips = calloc(ns, sizeof *tips);
-    qs_svg_buf b;
-    qs_svg_buf_init(&b);
     if (!x || !y || !ids || !tips) {
         c->oom = 1;
         goto out;
@@ -259,42 +311,14 @@ static void scatter_one(rep_ctx *c, int k, size_t *idx, double *xy, size_t *fr, 
         if (with_tips)
             tips[j] = tip(d, t, "accuracy", y[j]);
     }
-    qs_svg_plot p;
-    qs_svg_plot_init(&p, &b, title, rep_metrics[k].label, rep_metrics[RM_ACCURACY].label);
-    p.id = name;
-    qs_svg_axis_fit(&p.x, x, ns, 1);
-    qs_svg_axis_fit(&p.y, y, ns, 0);
-    qs_svg_legend(&p, QS_SVG_KIND_POINT, 0, "trial");
-    qs_svg_legend(&p, QS_SVG_KIND_LINE, 3, "Pareto front (max accuracy, min metric)");
-    if (ch && isfinite(ch->m[k]) && isfinite(ch->m[RM_ACCURACY]))
-        qs_svg_legend(&p, QS_SVG_KIND_MARK, 0, "chosen configuration");
-    qs_svg_begin(&p);
-    qs_svg_points(&p, 0, ns, x, y, ids, with_tips ? (const char *const *)tips : NULL, "trials");
-    /* The front, sorted by the hardware metric (rep_front returns lexicographic order). */
-    double *fx = x + ns, *fy = y + ns;
-    int64_t *fid = ids + ns;
+    /* The front after the sample, sorted by the hardware metric (rep_front's lexicographic order). */
     for (size_t j = 0; j < nf; j++) {
-        fx[j] = xy[2 * fr[j]];
-        fy[j] = -xy[2 * fr[j] + 1];
-        fid[j] = d->trials[idx[fr[j]]].number;
+        x[ns + j] = xy[2 * fr[j]];
+        y[ns + j] = -xy[2 * fr[j] + 1];
+        ids[ns + j] = d->trials[idx[fr[j]]].number;
     }
-    qs_svg_line(&p, 3, nf, fx, fy, 1, 0, "front-line");
-    qs_svg_points(&p, 3, nf, fx, fy, fid, NULL, "front");
-    if (ch && isfinite(ch->m[k]) && isfinite(ch->m[RM_ACCURACY])) {
-        snprintf(lab, sizeof lab, "chosen #%lld", (long long)ch->number);
-        qs_svg_mark(&p, ch->m[k], ch->m[RM_ACCURACY], ch->number, lab);
-    }
-    if (ns < n) {
-        char note[128];
-        snprintf(note, sizeof note, "showing %zu of %zu trials (front and chosen always kept)", ns, n);
-        qs_svg_note(&p, note);
-    }
-    qs_svg_end(&p);
-    snprintf(cap, sizeof cap, "Accuracy against %s for %zu completed trials; %zu on the 2-D Pareto front%s.",
-             rep_metrics[k].key, n, nf, ns < n ? " (the other points are an even sample)" : "");
-    rep_add_plot(c, SEC_SCATTER, name, cap, &b);
+    draw_scatter(c, k, n, ns, nf, x, y, ids, with_tips ? (const char *const *)tips : NULL);
 out:
-    qs_svg_buf_free(&b);
     free(x), free(y), free(ids);
     free_tips(tips, ns);
 }
