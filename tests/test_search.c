@@ -14,6 +14,7 @@
 #include "qsearch/rng.h"
 #include "qsearch/search.h"
 #include "qsearch/train.h"
+#include "search/search_driver.h"
 
 static char tmpdir[256];
 static qs_dataset ds;
@@ -389,12 +390,44 @@ static void test_failed_trial(void)
     qs_toml_free(d);
 }
 
+/* The AVX2 argmax against its scalar twin and qs_quality_argmax: random rows of
+ * every width 1..40 (not multiples of 8 included), ties, inf and NaN. */
+static void test_argmax(void)
+{
+    if (!__builtin_cpu_supports("avx2"))
+        return;
+    qs_rng r;
+    qs_rng_seed(&r, 9);
+    float row[40];
+    for (int trial = 0; trial < 4000; trial++) {
+        size_t n = 1 + (size_t)(trial % 40);
+        for (size_t c = 0; c < n; c++)
+            row[c] = (float)(qs_rng_below(&r, 7)) - 3.0f; /* many ties */
+        int kind = trial % 9;
+        if (kind == 1)
+            row[qs_rng_below(&r, n)] = INFINITY;
+        if (kind == 2)
+            row[qs_rng_below(&r, n)] = NAN;
+        if (kind == 3)
+            row[qs_rng_below(&r, n)] = -INFINITY;
+        int s1, s2;
+        size_t a = qs_search_argmax_ref(row, n, &s1), b = qs_search_argmax_avx2(row, n, &s2);
+        CHECK_INT(s1, s2);
+        CHECK_INT(s1, kind >= 1 && kind <= 3);
+        if (!s1) {
+            CHECK_INT(a, b);
+            CHECK_INT((int)a, qs_quality_argmax(row, n));
+        }
+    }
+}
+
 int main(void)
 {
     if (!setup()) {
         fprintf(stderr, "setup failed\n");
         return 1;
     }
+    RUN(test_argmax);
     RUN(test_jobs_identical);
     RUN(test_objective_and_accuracy);
     RUN(test_constraints);

@@ -65,6 +65,12 @@ void qs_search_eval_task(const search_driver *d, search_worker *w, search_task *
 /* Measures t's latency at batch 1 (serial phase). */
 void qs_search_latency_task(const search_driver *d, search_worker *w, search_task *t);
 
+/* Index of the first maximum of row[n] (as qs_quality_argmax for finite rows);
+ * *special = 1 when some value is inf or NaN. The AVX2 twin needs the CPU's
+ * AVX2 (__builtin_cpu_supports) and gives the same answers. */
+size_t qs_search_argmax_ref(const float *row, size_t n, int *special);
+size_t qs_search_argmax_avx2(const float *row, size_t n, int *special);
+
 /* JSON text helpers shared by the driver and the result reader. */
 char *qs_search_choices_json(const uint32_t *choices, size_t n);
 

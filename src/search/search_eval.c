@@ -149,9 +149,7 @@ static qs_status forward_val(const search_driver *d, search_worker *w, qs_error 
 
 #define FAST_CLASSES 1024
 
-/* Index of the first maximum of row[n] (as qs_quality_argmax for finite rows);
- * *special = 1 when some value is inf or NaN (exponent bits all ones). */
-static size_t argmax_scalar(const float *row, size_t n, int *special)
+size_t qs_search_argmax_ref(const float *row, size_t n, int *special)
 {
     uint32_t sp = 0;
     float best = row[0];
@@ -168,7 +166,7 @@ static size_t argmax_scalar(const float *row, size_t n, int *special)
     return arg;
 }
 
-__attribute__((target("avx2"))) static size_t argmax_avx2(const float *row, size_t n, int *special)
+__attribute__((target("avx2"))) size_t qs_search_argmax_avx2(const float *row, size_t n, int *special)
 {
     const __m256i expo = _mm256_set1_epi32(0x7f800000);
     __m256 mx = _mm256_set1_ps(row[0]);
@@ -215,8 +213,8 @@ static qs_status fast_accuracy(const float *logits, const int32_t *y, size_t n, 
         if (y[i] < 0 || (size_t)y[i] >= classes)
             return qs_error_set(err, QS_ERR_INPUT, "sample %zu: label %d outside 0..%zu", i, (int)y[i], classes - 1);
         int special;
-        size_t arg = use_avx2 ? argmax_avx2(logits + i * classes, classes, &special)
-                              : argmax_scalar(logits + i * classes, classes, &special);
+        size_t arg = use_avx2 ? qs_search_argmax_avx2(logits + i * classes, classes, &special)
+                              : qs_search_argmax_ref(logits + i * classes, classes, &special);
         int ok = !special && arg == (size_t)y[i]; /* non-finite rows count wrong */
         correct += (size_t)ok;
         seen[y[i]]++;

@@ -189,6 +189,7 @@ typedef struct {
     const search_driver *d;
     qs_status st;
     qs_error *err;
+    size_t cap;                   /* trials allocated */
 } collect_ctx;
 
 static int collect_one(void *ctx, const qs_trial_record *t)
@@ -197,6 +198,16 @@ static int collect_one(void *ctx, const qs_trial_record *t)
     qs_search_result *r = c->res;
     if (t->stale)
         return 0;
+    if (r->n_trials == c->cap) { /* another process may have added trials since the count */
+        size_t cap = c->cap * 2 + 16;
+        qs_search_trial *tr = realloc(r->trials, cap * sizeof *tr);
+        if (!tr) {
+            c->st = qs_error_set(c->err, QS_ERR_NOMEM, "search: out of memory");
+            return 1;
+        }
+        r->trials = tr;
+        c->cap = cap;
+    }
     qs_search_trial *x = &r->trials[r->n_trials];
     memset(x, 0, sizeof *x);
     x->number = t->number;
@@ -320,7 +331,7 @@ static qs_status collect(search_driver *d, qs_search_result *r, qs_error *err)
     r->trials = calloc(c.total ? (size_t)c.total : 1, sizeof *r->trials);
     if (!r->trials)
         return qs_error_set(err, QS_ERR_NOMEM, "search: out of memory");
-    collect_ctx cc = {r, d, QS_OK, err};
+    collect_ctx cc = {r, d, QS_OK, err, c.total ? (size_t)c.total : 1};
     QS_TRY(qs_study_trials(d->opt->study, collect_one, &cc, err));
     QS_TRY(cc.st);
     QS_TRY(choose_best(r, err));
