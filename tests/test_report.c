@@ -115,6 +115,20 @@ static size_t count(const char *s, const char *needle)
     return n;
 }
 
+/* Points of both trial groups ("trials": feasible, "infeasible": violating a constraint);
+ * *wrong counts points whose group disagrees with the study's feasibility. */
+static int T_feasible(long long i);
+static size_t trial_points(const char *svg, pt *out, size_t cap, size_t *wrong)
+{
+    char *g = group(svg, "trials"), *h = group(svg, "infeasible");
+    size_t a = read_points(g, out, cap), b = read_points(h, out + a, cap - a);
+    *wrong = 0;
+    for (size_t k = 0; k < a + b; k++)
+        *wrong += T_feasible(out[k].trial) != (k < a);
+    free(g), free(h);
+    return a + b;
+}
+
 /* ---- a realistic study: 3 linear layers, 9 searched parameters ---- */
 
 #define MAXT 70000
@@ -274,6 +288,7 @@ static void fill(qs_study *s, size_t n, int multi, int flat, uint64_t seed)
 }
 
 static int complete(size_t i) { return T[i].state == QS_TRIAL_COMPLETE; }
+static int T_feasible(long long i) { return i >= 0 && i < MAXT && T[i].feasible; }
 
 /* Index of the best feasible complete trial (single objective, maximise). */
 static long best_single(size_t n)
@@ -388,10 +403,11 @@ static void test_realistic_values(void)
     for (int h = 0; h < 4; h++) {
         for (size_t i = 0; i < n; i++)
             metric[i] = h == 0 ? T[i].lat : h == 1 ? T[i].size : h == 2 ? T[i].bitops : T[i].energy;
-        char *sv = svg_by_id(html, ids[h]), *g = group(sv, "trials"), *f = group(sv, "front");
+        char *sv = svg_by_id(html, ids[h]), *f = group(sv, "front");
         check_xml(ids[h], sv);
         static pt p[400];
-        size_t np = read_points(g, p, 400), nc = 0, bad = 0;
+        size_t wrong, np = trial_points(sv, p, 400, &wrong), nc = 0, bad = 0;
+        CHECK_INT(wrong, 0);
         for (size_t i = 0; i < n; i++)
             nc += complete(i);
         CHECK_INT(np, nc);
@@ -410,7 +426,7 @@ static void test_realistic_values(void)
         snprintf(mark, sizeof mark, "class=\"chosen\" cx=");
         const char *m = sv ? strstr(sv, mark) : NULL;
         CHECK(m && strtol(strstr(m, "data-trial=\"") + 12, NULL, 10) == b);
-        free(sv), free(g), free(f);
+        free(sv), free(f);
     }
     free(metric);
     /* Per-configuration plot: thinned to 120, ascending, chosen kept. */
@@ -427,9 +443,10 @@ static void test_realistic_values(void)
     CHECK(cf && strstr(cf, "showing 120 of"));
     free(cf), free(cg);
     /* History: every complete trial's objective, in trial order. */
-    char *hs = svg_by_id(html, "history_0"), *hg = group(hs, "trials");
+    char *hs = svg_by_id(html, "history_0");
     static pt hp[400];
-    size_t nh = read_points(hg, hp, 400), okh = 1, nc = 0;
+    size_t wrong, nh = trial_points(hs, hp, 400, &wrong), okh = 1, nc = 0;
+    CHECK_INT(wrong, 0);
     for (size_t i = 0; i < n; i++)
         nc += complete(i);
     CHECK_INT(nh, nc);
@@ -437,7 +454,7 @@ static void test_realistic_values(void)
         okh &= hp[k].x == (double)hp[k].trial && hp[k].y == T[hp[k].trial].value[0];
     CHECK(okh);
     CHECK(hs && strstr(hs, "class=\"best-so-far\""));
-    free(hs), free(hg);
+    free(hs);
     /* Heat map: 12 rows x 9 columns; row 0 = the best trial's choices. */
     char *hm = svg_by_id(html, "precision_heatmap");
     CHECK_INT(count(hm, "data-row="), 12 * 9);
@@ -462,14 +479,14 @@ static void test_flat_metrics(void)
     qs_study *s = fresh("flat.db");
     fill(s, 40, 0, 1, 3);
     char *html = report(s, NULL, NULL);
-    char *sv = svg_by_id(html, "accuracy_vs_energy"), *g = group(sv, "trials");
+    char *sv = svg_by_id(html, "accuracy_vs_energy");
     pt p[64];
-    size_t np = read_points(g, p, 64), ok = np > 30;
+    size_t wrong, np = trial_points(sv, p, 64, &wrong), ok = np > 30 && wrong == 0;
     for (size_t k = 0; k < np; k++)
         ok &= p[k].x == T[p[k].trial].energy && p[k].y == T[p[k].trial].acc;
     CHECK(ok);
     CHECK(html && strstr(html, "no latency samples") == NULL);
-    free(sv), free(g), free(html);
+    free(sv), free(html);
     qs_study_close(s);
 }
 
@@ -569,9 +586,10 @@ static void test_decimation(void)
     qs_report_options_default(&o);
     o.max_points = 500;
     char *html = report(s, &o, NULL);
-    char *sv = svg_by_id(html, "accuracy_vs_bitops"), *g = group(sv, "trials"), *f = group(sv, "front");
+    char *sv = svg_by_id(html, "accuracy_vs_bitops"), *f = group(sv, "front");
     static pt p[7000], fp[200];
-    size_t np = read_points(g, p, 7000), nf = read_points(f, fp, 200);
+    size_t wrong, np = trial_points(sv, p, 7000, &wrong), nf = read_points(f, fp, 200);
+    CHECK_INT(wrong, 0);
     CHECK(np <= 500 && np > 300);
     size_t missing = 0;
     long b = best_single(n);
@@ -589,7 +607,7 @@ static void test_decimation(void)
     CHECK(sv && strstr(sv, "of 5") && strstr(sv, "front and chosen always kept"));
     char *hs = svg_by_id(html, "history_0");
     CHECK(hs && strstr(hs, "every improvement kept"));
-    free(sv), free(g), free(f), free(hs), free(html);
+    free(sv), free(f), free(hs), free(html);
     qs_study_close(s);
 }
 

@@ -95,8 +95,9 @@ rows = {n: (json.loads(m), json.loads(o)) for n, m, o in
         db.execute("select number, metrics, objectives from trials where state = 'complete' and stale = 0")}
 assert len(rows) == 12, len(rows)
 def points(svg, cls):
-    g = [e for e in svg.iter(ns + "g") if e.get("class") == cls][0]
-    return [(int(e.get("data-trial")), float(e.get("data-x")), float(e.get("data-y"))) for e in g]
+    # "trials" (feasible) and "infeasible" (violating a constraint) together hold every trial
+    gs = [e for e in svg.iter(ns + "g") if e.get("class") in (cls, "infeasible" if cls == "trials" else cls)]
+    return [(int(e.get("data-trial")), float(e.get("data-x")), float(e.get("data-y"))) for g in gs for e in g]
 pts = points(trees["accuracy_vs_bitops.svg"], "trials")
 assert sorted(p[0] for p in pts) == sorted(rows), pts
 for n, x, y in pts:

@@ -224,6 +224,30 @@ static void test_xml_checker(void)
     CHECK(!xml_well_formed("<a>", why, sizeof why));
 }
 
+static void test_legend_wrap(void)
+{
+    /* A legend too wide for one row wraps, and the plot area moves down to make room. */
+    qs_svg_buf b;
+    qs_svg_buf_init(&b);
+    qs_svg_plot p;
+    qs_svg_plot_init(&p, &b, "wrap", "x", "y");
+    double mt0 = p.mt;
+    for (int i = 0; i < 6; i++)
+        qs_svg_legend(&p, QS_SVG_KIND_POINT, i, "a rather long legend label here");
+    qs_svg_begin(&p);
+    qs_svg_end(&p);
+    check_xml(b.s);
+    CHECK(p.mt >= mt0 + 16);
+    double maxy = 0;
+    for (const char *q = b.s; (q = strstr(q, "class=\"legend\" x=\"")); q++) {
+        const char *y = strstr(q, "y=\"");
+        double v = y ? strtod(y + 3, NULL) : 1e9;
+        maxy = v > maxy ? v : maxy;
+    }
+    CHECK(maxy > 0 && maxy < p.mt); /* every legend row above the plot area */
+    qs_svg_buf_free(&b);
+}
+
 int main(void)
 {
     RUN(test_xml_checker);
@@ -232,6 +256,7 @@ int main(void)
     RUN(test_axis_fit);
     RUN(test_plot_roundtrip);
     RUN(test_categorical);
+    RUN(test_legend_wrap);
     RUN(test_heatmap);
     return qs_test_summary();
 }

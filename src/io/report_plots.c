@@ -210,6 +210,44 @@ void rep_plot_metric_configs(rep_ctx *c)
     free(idx), free(kv);
 }
 
+/* Reorders points so the feasible ones (feas[i]) come first, keeping order within each
+ * group; returns their count (n, unchanged order, when out of memory). tips may be NULL. */
+static size_t feasible_first(double *x, double *y, int64_t *ids, char **tips, const unsigned char *feas, size_t n)
+{
+    double *tx = malloc((n ? n : 1) * sizeof *tx), *ty = malloc((n ? n : 1) * sizeof *ty);
+    int64_t *tid = malloc((n ? n : 1) * sizeof *tid);
+    char **tt = malloc((n ? n : 1) * sizeof *tt);
+    size_t m = 0;
+    if (tx && ty && tid && tt) {
+        for (int pass = 1; pass >= 0; pass--)
+            for (size_t i = 0; i < n; i++)
+                if ((feas[i] != 0) == pass) {
+                    tx[m] = x[i], ty[m] = y[i], tid[m] = ids[i], tt[m] = tips ? tips[i] : NULL;
+                    m++;
+                }
+        size_t nf = 0;
+        for (size_t i = 0; i < n; i++)
+            nf += feas[i] != 0;
+        memcpy(x, tx, n * sizeof *x), memcpy(y, ty, n * sizeof *y), memcpy(ids, tid, n * sizeof *ids);
+        if (tips)
+            memcpy(tips, tt, n * sizeof *tips);
+        m = nf;
+    } else {
+        m = n;
+    }
+    free(tx), free(ty), free(tid), free(tt);
+    return m;
+}
+
+/* Draws points [0, nfeas) as feasible trials and [nfeas, n) as constraint violators. */
+static void draw_trials(qs_svg_plot *p, size_t n, size_t nfeas, const double *x, const double *y, const int64_t *ids,
+                        const char *const *tips)
+{
+    qs_svg_points(p, 0, nfeas, x, y, ids, tips, "trials");
+    if (nfeas < n)
+        qs_svg_points(p, 4, n - nfeas, x + nfeas, y + nfeas, ids + nfeas, tips ? tips + nfeas : NULL, "infeasible");
+}
+
 /* ---- accuracy against each hardware metric ---- */
 
 /* Keeps at most max of the n candidates: all with keep[i], then an even stride of the rest. */
@@ -232,8 +270,8 @@ static size_t decimate(const int *keep, size_t n, size_t max, size_t *out)
 
 /* Draws one accuracy-against-metric scatter: the ns sampled points x/y/ids[0..ns), then
  * the nf front points at [ns..ns+nf), the chosen trial ringed. */
-static void draw_scatter(rep_ctx *c, int k, size_t n, size_t ns, size_t nf, const double *x, const double *y,
-                         const int64_t *ids, const char *const *tips)
+static void draw_scatter(rep_ctx *c, int k, size_t n, size_t ns, size_t nfeas, size_t nf, const double *x,
+                         const double *y, const int64_t *ids, const char *const *tips)
 {
     const rep_trial *ch = chosen(c->d);
     char title[160], name[64], cap[320], lab[48];
@@ -246,12 +284,14 @@ static void draw_scatter(rep_ctx *c, int k, size_t n, size_t ns, size_t nf, cons
     p.id = name;
     qs_svg_axis_fit(&p.x, x, ns, 1);
     qs_svg_axis_fit(&p.y, y, ns, 0);
-    qs_svg_legend(&p, QS_SVG_KIND_POINT, 0, "trial");
-    qs_svg_legend(&p, QS_SVG_KIND_LINE, 3, "Pareto front (max accuracy, min metric)");
+    qs_svg_legend(&p, QS_SVG_KIND_POINT, 0, nfeas < ns ? "trial (feasible)" : "trial");
+    if (nfeas < ns)
+        qs_svg_legend(&p, QS_SVG_KIND_POINT, 4, "violates a constraint");
+    qs_svg_legend(&p, QS_SVG_KIND_LINE, 3, "2-D Pareto front");
     if (ch && isfinite(ch->m[k]) && isfinite(ch->m[RM_ACCURACY]))
         qs_svg_legend(&p, QS_SVG_KIND_MARK, 0, "chosen configuration");
     qs_svg_begin(&p);
-    qs_svg_points(&p, 0, ns, x, y, ids, tips, "trials");
+    draw_trials(&p, ns, nfeas, x, y, ids, tips);
     qs_svg_line(&p, 3, nf, x + ns, y + ns, 1, 0, "front-line");
     qs_svg_points(&p, 3, nf, x + ns, y + ns, ids + ns, NULL, "front");
     if (ch && isfinite(ch->m[k]) && isfinite(ch->m[RM_ACCURACY])) {
@@ -308,16 +348,22 @@ static void scatter_one(rep_ctx *c, int k, size_t *idx, double *xy, size_t *fr, 
         x[j] = t->m[k];
         y[j] = t->m[RM_ACCURACY];
         ids[j] = t->number;
+        keep[j] = t->feasible; /* keep[] is free again: reused as the feasibility flags */
         if (with_tips)
             tips[j] = tip(d, t, "accuracy", y[j]);
     }
+    unsigned char *feas = malloc(ns ? ns : 1);
+    for (size_t j = 0; feas && j < ns; j++)
+        feas[j] = (unsigned char)keep[j];
+    size_t nfeas = feas ? feasible_first(x, y, ids, tips, feas, ns) : ns;
+    free(feas);
     /* The front after the sample, sorted by the hardware metric (rep_front's lexicographic order). */
     for (size_t j = 0; j < nf; j++) {
         x[ns + j] = xy[2 * fr[j]];
         y[ns + j] = -xy[2 * fr[j] + 1];
         ids[ns + j] = d->trials[idx[fr[j]]].number;
     }
-    draw_scatter(c, k, n, ns, nf, x, y, ids, with_tips ? (const char *const *)tips : NULL);
+    draw_scatter(c, k, n, ns, nfeas, nf, x, y, ids, with_tips ? (const char *const *)tips : NULL);
 out:
     free(x), free(y), free(ids);
     free_tips(tips, ns);
@@ -352,7 +398,8 @@ void rep_plot_accuracy_vs_hw(rep_ctx *c)
 
 /* ---- objective per trial with best so far ---- */
 
-static void history_one(rep_ctx *c, size_t k, double *x, double *y, int64_t *ids, int *keep, size_t *sel)
+static void history_one(rep_ctx *c, size_t k, double *x, double *y, int64_t *ids, int *keep, size_t *sel,
+                        unsigned char *feas)
 {
     rep_data *d = c->d;
     size_t n = 0, maxp = opt_or(c->opt->max_points, 4000);
@@ -369,6 +416,7 @@ static void history_one(rep_ctx *c, size_t k, double *x, double *y, int64_t *ids
         y[n] = t->values[k];
         ids[n] = t->number;
         keep[n] = 0;
+        feas[n] = (unsigned char)t->feasible;
         if (t->feasible && (isnan(best) || (maxi ? y[n] > best : y[n] < best))) {
             best = y[n];
             keep[n] = 1;
@@ -394,7 +442,9 @@ static void history_one(rep_ctx *c, size_t k, double *x, double *y, int64_t *ids
         x[j] = x[sel[j]];
         y[j] = y[sel[j]];
         ids[j] = ids[sel[j]];
+        feas[j] = feas[sel[j]];
     }
+    size_t nfeas = feasible_first(x, y, ids, NULL, feas, ns);
     qs_svg_buf b;
     qs_svg_buf_init(&b);
     qs_svg_plot p;
@@ -402,10 +452,12 @@ static void history_one(rep_ctx *c, size_t k, double *x, double *y, int64_t *ids
     p.id = name;
     qs_svg_axis_fit(&p.x, x, ns, 0);
     qs_svg_axis_fit(&p.y, y, ns, 1);
-    qs_svg_legend(&p, QS_SVG_KIND_POINT, 0, "trial objective");
+    qs_svg_legend(&p, QS_SVG_KIND_POINT, 0, nfeas < ns ? "trial objective (feasible)" : "trial objective");
+    if (nfeas < ns)
+        qs_svg_legend(&p, QS_SVG_KIND_POINT, 4, "violates a constraint");
     qs_svg_legend(&p, QS_SVG_KIND_LINE, 3, "best so far (feasible)");
     qs_svg_begin(&p);
-    qs_svg_points(&p, 0, ns, x, y, ids, NULL, "trials");
+    draw_trials(&p, ns, nfeas, x, y, ids, NULL);
     qs_svg_line(&p, 3, nb, bx, by, 1, 0, "best-so-far");
     if (ns < n) {
         char note[128];
@@ -427,11 +479,12 @@ void rep_plot_history(rep_ctx *c)
     int64_t *ids = malloc(n * sizeof *ids);
     int *keep = malloc(n * sizeof *keep);
     size_t *sel = malloc(n * sizeof *sel);
-    for (size_t k = 0; x && y && ids && keep && sel && k < d->n_obj && k < 4; k++)
-        history_one(c, k, x, y, ids, keep, sel);
-    if (!x || !y || !ids || !keep || !sel)
+    unsigned char *feas = malloc(n);
+    for (size_t k = 0; x && y && ids && keep && sel && feas && k < d->n_obj && k < 4; k++)
+        history_one(c, k, x, y, ids, keep, sel, feas);
+    if (!x || !y || !ids || !keep || !sel || !feas)
         c->oom = 1;
-    free(x), free(y), free(ids), free(keep), free(sel);
+    free(x), free(y), free(ids), free(keep), free(sel), free(feas);
 }
 
 /* ---- per-layer precision heat map of the top configurations ---- */

@@ -328,9 +328,29 @@ static void draw_y_ticks(qs_svg_plot *p, double x0, double x1)
     }
 }
 
+/* Width of legend entry i (marker, gap, text at ~6.8 px a character, spacing). */
+static double legend_w(const qs_svg_plot *p, size_t i) { return 30 + 6.8 * (double)strlen(p->legend[i].label) + 16; }
+
+/* Rows the legend needs when wrapped to the plot's width. */
+static int legend_rows(const qs_svg_plot *p)
+{
+    int rows = p->n_legend ? 1 : 0;
+    double x = p->ml;
+    for (size_t i = 0; i < p->n_legend; i++) {
+        if (x + legend_w(p, i) > p->width - p->mr && x > p->ml) {
+            x = p->ml;
+            rows++;
+        }
+        x += legend_w(p, i);
+    }
+    return rows;
+}
+
 void qs_svg_begin(qs_svg_plot *p)
 {
     qs_svg_buf *b = p->out;
+    if (legend_rows(p) > 1) /* legend entries are added before begin: make room for its rows */
+        p->mt += 16.0 * (legend_rows(p) - 1);
     if (p->x.n_cat && p->mb < 104)
         p->mb = 104; /* room for the rotated labels */
     svg_open(b, p->width, p->height, p->id, p->title);
@@ -477,7 +497,7 @@ void qs_svg_end(qs_svg_plot *p)
     qs_svg_buf *b = p->out;
     double x = p->ml, y = 56;
     for (size_t i = 0; i < p->n_legend; i++) {
-        double w = 30 + 6.8 * (double)strlen(p->legend[i].label) + 16;
+        double w = legend_w(p, i);
         if (x + w > p->width - p->mr && x > p->ml) {
             x = p->ml;
             y += 16;
