@@ -194,7 +194,7 @@ static void run_one(const table *t, const args *a, qs_sampler_kind kind, uint64_
     if (qs_sampler_new(kind, &sp, &o, &s, &err) != QS_OK ||
         qs_history_init(&h, t->np, t->m, dir, 0, &err) != QS_OK)
         die(err.msg, NULL);
-    bool maximize = dir[0] == QS_DIRECTION_MAXIMIZE;
+    bool maximize = dir[0] == QS_MAXIMIZE;
     double best = maximize ? -INFINITY : INFINITY;
     uint32_t c[MAXP];
     for (size_t k = 0; k < a->trials; k++) {
@@ -231,17 +231,17 @@ int main(int argc, char **argv)
     snprintf(dbuf, sizeof dbuf, "%s", a.dirs);
     size_t nd = 0;
     for (char *tok = strtok(dbuf, ","); tok && nd < MAXM; tok = strtok(NULL, ","))
-        dir[nd++] = !strcmp(tok, "maximize") ? QS_DIRECTION_MAXIMIZE : QS_DIRECTION_MINIMIZE;
+        dir[nd++] = !strcmp(tok, "maximize") ? QS_MAXIMIZE : QS_MINIMIZE;
     for (; nd < t.m; nd++)
         dir[nd] = dir[nd - 1];
     double ref[MAXM];
     if (t.m > 1 && (!a.ref || parse_list(a.ref, ref, MAXM) != t.m))
         die("several objectives need --ref with one value per objective", NULL);
     /* the table's optimum of the first objective, for the 1% summary */
-    double opt = dir[0] == QS_DIRECTION_MAXIMIZE ? -INFINITY : INFINITY;
+    double opt = dir[0] == QS_MAXIMIZE ? -INFINITY : INFINITY;
     for (uint64_t i = 0; i < t.size; i++)
         if (!isnan(t.value[i * t.m]))
-            opt = dir[0] == QS_DIRECTION_MAXIMIZE ? fmax(opt, t.value[i * t.m])
+            opt = dir[0] == QS_MAXIMIZE ? fmax(opt, t.value[i * t.m])
                                                   : fmin(opt, t.value[i * t.m]);
     double *curves = malloc(a.repeats * a.trials * sizeof *curves);
     double *col = malloc(a.repeats * sizeof *col);

@@ -351,11 +351,11 @@ static void test_scaled_sum_mase(void)
 
     qs_direction d;
     qs_error err;
-    CHECK_INT(qs_combine_parse_direction("minimize", &d, &err), QS_OK);
+    CHECK_INT(qs_direction_parse("minimize", &d, &err), QS_OK);
     CHECK_INT(d, QS_MINIMIZE);
-    CHECK_INT(qs_combine_parse_direction("maximize", &d, &err), QS_OK);
+    CHECK_INT(qs_direction_parse("maximize", &d, &err), QS_OK);
     CHECK_INT(d, QS_MAXIMIZE);
-    CHECK_INT(qs_combine_parse_direction("up", &d, &err), QS_ERR_INPUT);
+    CHECK_INT(qs_direction_parse("up", &d, &err), QS_ERR_INPUT);
     CHECK_CONTAINS(err.msg, "\"up\"");
 }
 

@@ -6,8 +6,8 @@
 #include "harness.h"
 #include "qsearch/pareto.h"
 
-static const qs_direction MINMIN[2] = {QS_DIRECTION_MINIMIZE, QS_DIRECTION_MINIMIZE};
-static const qs_direction MAXMIN[2] = {QS_DIRECTION_MAXIMIZE, QS_DIRECTION_MINIMIZE};
+static const qs_direction MINMIN[2] = {QS_MINIMIZE, QS_MINIMIZE};
+static const qs_direction MAXMIN[2] = {QS_MAXIMIZE, QS_MINIMIZE};
 
 static void test_dominance(void)
 {
@@ -25,11 +25,11 @@ static void test_dominance(void)
     CHECK(!qs_pareto_dominates(n, b, 2, MINMIN));
     qs_direction d;
     CHECK_INT(qs_direction_parse("maximize", &d, NULL), QS_OK);
-    CHECK_INT(d, QS_DIRECTION_MAXIMIZE);
+    CHECK_INT(d, QS_MAXIMIZE);
     qs_error err;
     CHECK_INT(qs_direction_parse("upward", &d, &err), QS_ERR_INPUT);
     CHECK_CONTAINS(err.msg, "upward");
-    CHECK_STR(qs_direction_name(QS_DIRECTION_MINIMIZE), "minimize");
+    CHECK_STR(qs_direction_name(QS_MINIMIZE), "minimize");
 }
 
 static void test_violation_and_constrained(void)
@@ -117,7 +117,7 @@ static void test_hv2d(void)
     /* Maximising both: negate points and reference, same volume. */
     const double m[6] = {-2, -2, -1, -3, -3, -1};
     double mref[2] = {-4, -4};
-    const qs_direction maxmax[2] = {QS_DIRECTION_MAXIMIZE, QS_DIRECTION_MAXIMIZE};
+    const qs_direction maxmax[2] = {QS_MAXIMIZE, QS_MAXIMIZE};
     CHECK_NEAR(qs_pareto_hv2d(m, 3, maxmax, mref, scratch), 6.0, 1e-12);
     CHECK_NEAR(qs_pareto_hv2d(p, 0, MINMIN, ref, scratch), 0.0, 0);
 }

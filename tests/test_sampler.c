@@ -9,7 +9,7 @@
 #include "harness.h"
 #include "qsearch/sampler.h"
 
-static const qs_direction MIN1[1] = {QS_DIRECTION_MINIMIZE};
+static const qs_direction MIN1[1] = {QS_MINIMIZE};
 
 static qs_sampler *make(qs_sampler_kind k, size_t np, const uint32_t *nc, uint64_t seed,
                         const qs_sampler_options *base)
@@ -345,7 +345,7 @@ static void test_tpe_hand_densities(void)
     uint32_t nc[2] = {3, 3};
     qs_sampler *s = make(QS_SAMPLER_TPE, 2, nc, 5, NULL);
     qs_history h;
-    hand_history(&h, 1.0, QS_DIRECTION_MINIMIZE);
+    hand_history(&h, 1.0, QS_MINIMIZE);
     unsigned char below[12];
     size_t n;
     CHECK_INT(qs_tpe_split(&h, false, below, &n, NULL), QS_OK);
@@ -359,7 +359,7 @@ static void test_tpe_hand_densities(void)
     CHECK_INT(c[1], 2);
     qs_history_free(&h);
     /* The same study maximising -value splits and proposes the same. */
-    hand_history(&h, -1.0, QS_DIRECTION_MAXIMIZE);
+    hand_history(&h, -1.0, QS_MAXIMIZE);
     check_hand_densities(s, &h);
     /* RUNNING and FAILED trials are not observations; a PRUNED one goes above. */
     uint32_t x[2] = {1, 1};
@@ -559,7 +559,7 @@ static void test_nsga2_multiobjective_progress(void)
     qs_sampler_options o;
     qs_sampler_options_default(&o);
     o.population_size = 10;
-    const qs_direction dirs[2] = {QS_DIRECTION_MINIMIZE, QS_DIRECTION_MAXIMIZE};
+    const qs_direction dirs[2] = {QS_MINIMIZE, QS_MAXIMIZE};
     qs_sampler *s = make(QS_SAMPLER_NSGAII, 4, nc, 4, &o);
     qs_history h;
     qs_history_init(&h, 4, 2, dirs, 0, NULL);
@@ -621,7 +621,7 @@ static void test_motpe_hand(void)
     CHECK_NEAR(exp(ll[1]), 38.0 / 102, 1e-9);
     CHECK_NEAR(exp(ll[2]), 23.0 / 102, 1e-9);
     /* A multi-objective TPE run: deterministic, and it improves the front. */
-    const qs_direction dirs[2] = {QS_DIRECTION_MINIMIZE, QS_DIRECTION_MAXIMIZE};
+    const qs_direction dirs[2] = {QS_MINIMIZE, QS_MAXIMIZE};
     uint32_t nc4[4] = {4, 4, 4, 4};
     qs_history a, b;
     qs_history_init(&a, 4, 2, dirs, 0, NULL);
@@ -658,7 +658,7 @@ static void test_nsga2_cache_matches_fresh(void)
     qs_sampler_options o;
     qs_sampler_options_default(&o);
     o.population_size = 6;
-    const qs_direction dirs[2] = {QS_DIRECTION_MINIMIZE, QS_DIRECTION_MAXIMIZE};
+    const qs_direction dirs[2] = {QS_MINIMIZE, QS_MAXIMIZE};
     qs_sampler *s = make(QS_SAMPLER_NSGAII, 4, nc, 8, &o);
     qs_history h;
     qs_history_init(&h, 4, 2, dirs, 0, NULL);
@@ -685,7 +685,7 @@ static void test_nsga2_cache_matches_fresh(void)
 
 static void test_history_best_and_front(void)
 {
-    const qs_direction dirs[2] = {QS_DIRECTION_MAXIMIZE, QS_DIRECTION_MINIMIZE};
+    const qs_direction dirs[2] = {QS_MAXIMIZE, QS_MINIMIZE};
     qs_history h;
     qs_history_init(&h, 1, 2, dirs, 1, NULL);
     /* (accuracy max, bits min, constraint) */

@@ -299,7 +299,7 @@ static void test_strategy_and_objectives(void)
     CHECK_NEAR(c.limit[QS_SC_ACCURACY_DROP], 0.01, 0);
     CHECK_NEAR(c.limit[QS_SC_AVG_BITWIDTH], 6, 0);
     CHECK(isnan(c.limit[QS_SC_BITOPS]));
-    CHECK_INT(c.terms[2].direction, QS_DIRECTION_MINIMIZE);
+    CHECK_INT(c.terms[2].direction, QS_MINIMIZE);
     CHECK_INT(c.sampler, QS_SAMPLER_TPE);
     qs_toml_free(doc);
 }

@@ -5,9 +5,8 @@
 
 #include <stddef.h>
 
+#include "qsearch/direction.h"
 #include "qsearch/status.h"
-
-typedef enum { QS_MAXIMIZE = 1, QS_MINIMIZE = -1 } qs_direction;
 
 typedef struct {
     const char *name;       /* metric name, e.g. "accuracy", "average_bitwidth" */
@@ -37,8 +36,6 @@ double qs_combine_scaled_sum(const qs_metric_term *terms, size_t n, qs_direction
 size_t qs_combine_direction_conflicts(const qs_metric_term *terms, size_t n,
                                       qs_direction sum_direction, qs_scaled_sum_mode mode);
 
-/* Parses "maximize"/"minimize" (also "max"/"min"); QS_ERR_INPUT otherwise. */
-qs_status qs_combine_parse_direction(const char *s, qs_direction *out, qs_error *err);
 
 typedef struct {
     double delta_p;  /* percent of metric forgiven per `rate`x cheaper (AutoQKeras default 8) */

@@ -11,16 +11,7 @@
 
 #include "qsearch/status.h"
 
-typedef enum {
-    QS_DIRECTION_MINIMIZE = 0,
-    QS_DIRECTION_MAXIMIZE = 1
-} qs_direction;
-
-/* "minimize" / "maximize". */
-const char *qs_direction_name(qs_direction d);
-
-/* Parses "minimize"/"maximize" (also "min"/"max"); QS_ERR_INPUT otherwise. */
-qs_status qs_direction_parse(const char *name, qs_direction *out, qs_error *err);
+#include "qsearch/direction.h"
 
 /* 1 if a dominates b: no worse in every objective and not equal in all of them
  * (dirs[m], NULL = all minimize). NaN counts as the worst value. */

@@ -125,8 +125,8 @@ static qs_direction natural_direction(const char *metric)
 {
     return strcmp(metric, "accuracy") == 0 || strcmp(metric, "accuracy_macro") == 0 ||
                    strcmp(metric, "memory_density") == 0
-               ? QS_DIRECTION_MAXIMIZE
-               : QS_DIRECTION_MINIMIZE;
+               ? QS_MAXIMIZE
+               : QS_MINIMIZE;
 }
 
 /* Objectives from meta "config" (the search TOML): one scaled sum, or one per metric. */
@@ -136,7 +136,7 @@ static void objectives_from_config(rep_data *d)
     qs_toml_doc *doc = NULL;
     qs_error e2;
     d->n_obj = 1;
-    d->dirs[0] = QS_DIRECTION_MAXIMIZE; /* MASE's default direction */
+    d->dirs[0] = QS_MAXIMIZE; /* MASE's default direction */
     snprintf(d->obj_names[0], sizeof d->obj_names[0], "objective");
     if (!text || qs_toml_parse_string(text, strlen(text), "config", &doc, &e2) != QS_OK)
         return;
@@ -177,7 +177,7 @@ static void load_objectives(rep_data *d)
             const char *s = json_string_value(json_array_get(a, k));
             qs_error e2;
             if (!s || qs_direction_parse(s, &d->dirs[k], &e2) != QS_OK)
-                d->dirs[k] = QS_DIRECTION_MAXIMIZE;
+                d->dirs[k] = QS_MAXIMIZE;
             if (n != d->n_obj)
                 snprintf(d->obj_names[k], sizeof d->obj_names[0], "objective %zu (%s)", k, qs_direction_name(d->dirs[k]));
         }
@@ -396,7 +396,7 @@ static qs_status rank_trials(rep_data *d, qs_error *err)
         if (!ok)
             continue;
         for (size_t k = 0; k < m; k++)
-            v[nu * m + k] = d->dirs[k] == QS_DIRECTION_MAXIMIZE ? -t->values[k] : t->values[k];
+            v[nu * m + k] = d->dirs[k] == QS_MAXIMIZE ? -t->values[k] : t->values[k];
         idx[nu++] = i;
     }
     size_t nf = rep_front(v, nu, m, fr);

@@ -403,7 +403,7 @@ static void history_one(rep_ctx *c, size_t k, double *x, double *y, int64_t *ids
 {
     rep_data *d = c->d;
     size_t n = 0, maxp = opt_or(c->opt->max_points, 4000);
-    int maxi = d->dirs[k] == QS_DIRECTION_MAXIMIZE;
+    int maxi = d->dirs[k] == QS_MAXIMIZE;
     double best = NAN;
     /* Best-so-far over feasible trials, as a step line through the improvements. */
     size_t nb = 0;

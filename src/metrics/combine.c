@@ -33,26 +33,12 @@ size_t qs_combine_direction_conflicts(const qs_metric_term *terms, size_t n,
         /* The effective weight of the metric in the sum, in the sum's direction. */
         double w = term_sign(&terms[i], sum_direction, mode) * terms[i].scale;
         /* The sum pushes the metric up when w * sum_direction > 0. */
-        double push = w * (double)sum_direction;
+        double push = w * qs_direction_sign(sum_direction);
         if ((push > 0 && terms[i].direction == QS_MINIMIZE) ||
             (push < 0 && terms[i].direction == QS_MAXIMIZE))
             bad++;
     }
     return bad;
-}
-
-qs_status qs_combine_parse_direction(const char *s, qs_direction *out, qs_error *err)
-{
-    if (s && (strcmp(s, "maximize") == 0 || strcmp(s, "max") == 0)) {
-        *out = QS_MAXIMIZE;
-        return QS_OK;
-    }
-    if (s && (strcmp(s, "minimize") == 0 || strcmp(s, "min") == 0)) {
-        *out = QS_MINIMIZE;
-        return QS_OK;
-    }
-    return qs_error_set(err, QS_ERR_INPUT, "direction \"%s\": expected \"maximize\" or \"minimize\"",
-                        s ? s : "(none)");
 }
 
 void qs_forgiving_options_default(qs_forgiving_options *opt)

@@ -7,31 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *qs_direction_name(qs_direction d)
-{
-    return d == QS_DIRECTION_MAXIMIZE ? "maximize" : "minimize";
-}
-
-qs_status qs_direction_parse(const char *name, qs_direction *out, qs_error *err)
-{
-    if (name && (!strcmp(name, "minimize") || !strcmp(name, "min"))) {
-        *out = QS_DIRECTION_MINIMIZE;
-        return QS_OK;
-    }
-    if (name && (!strcmp(name, "maximize") || !strcmp(name, "max"))) {
-        *out = QS_DIRECTION_MAXIMIZE;
-        return QS_OK;
-    }
-    return qs_error_set(err, QS_ERR_INPUT, "direction \"%s\": expected minimize or maximize",
-                        name ? name : "(null)");
-}
-
 /* Value turned into "smaller is better"; NaN becomes +inf (the worst). */
 static double norm(double v, const qs_direction *dirs, size_t k)
 {
     if (isnan(v))
         return INFINITY;
-    return (dirs && dirs[k] == QS_DIRECTION_MAXIMIZE) ? -v : v;
+    return (dirs && dirs[k] == QS_MAXIMIZE) ? -v : v;
 }
 
 int qs_pareto_dominates(const double *a, const double *b, size_t m, const qs_direction *dirs)

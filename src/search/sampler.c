@@ -422,7 +422,7 @@ qs_status qs_history_init(qs_history *h, size_t n_params, size_t n_objectives,
         if (!h->directions)
             return qs_error_set(err, QS_ERR_NOMEM, "history: out of memory");
         for (size_t k = 0; k < n_objectives; k++)
-            h->directions[k] = directions ? directions[k] : QS_DIRECTION_MINIMIZE;
+            h->directions[k] = directions ? directions[k] : QS_MINIMIZE;
     }
     qs_status st = reserve(h, 64, err); /* capacity > 0 marks the arrays as owned */
     if (st != QS_OK) {
@@ -485,7 +485,7 @@ void qs_history_best(const qs_history *h, bool use_constraints, size_t *best, bo
     *best = 0;
     if (h->n_objectives == 0)
         return;
-    bool max = h->directions && h->directions[0] == QS_DIRECTION_MAXIMIZE;
+    bool max = h->directions && h->directions[0] == QS_MAXIMIZE;
     double bv = 0;
     for (size_t t = 0; t < h->n_trials; t++) {
         double v = h->values[t * h->n_objectives];

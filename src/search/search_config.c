@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qsearch/combine.h"
 #include "qsearch/search.h"
-#include "search_internal.h"
 
 static const char *const metric_names[QS_SM_COUNT] = {
     [QS_SM_ACCURACY] = "accuracy",       [QS_SM_ACCURACY_MACRO] = "accuracy_macro",
@@ -90,8 +90,8 @@ static qs_status opt_direction(const qs_toml_value *t, const char *key, qs_direc
 
 static qs_direction natural_direction(qs_search_metric m)
 {
-    return (m == QS_SM_ACCURACY || m == QS_SM_ACCURACY_MACRO || m == QS_SM_MEMORY_DENSITY) ? QS_DIRECTION_MAXIMIZE
-                                                                                         : QS_DIRECTION_MINIMIZE;
+    return (m == QS_SM_ACCURACY || m == QS_SM_ACCURACY_MACRO || m == QS_SM_MEMORY_DENSITY) ? QS_MAXIMIZE
+                                                                                         : QS_MINIMIZE;
 }
 
 static qs_status read_metrics(qs_search_config *c, const qs_toml_value *metrics, qs_error *err)
@@ -240,7 +240,7 @@ static void defaults(qs_search_config *c)
     memset(c, 0, sizeof *c);
     c->sampler = QS_SAMPLER_TPE;
     c->sum_scaled = 1;
-    c->sum_direction = QS_DIRECTION_MAXIMIZE;
+    c->sum_direction = QS_MAXIMIZE;
     c->compare_to = 32;
     c->latency_budget_s = 0.1;
     c->latency_warmup_s = 0.02;
@@ -285,37 +285,37 @@ qs_status qs_search_config_from_toml(qs_search_config *c, const qs_toml_value *r
 
 size_t qs_search_n_objectives(const qs_search_config *c) { return c->sum_scaled ? 1 : c->n_terms; }
 
-static void term_arrays(const qs_search_config *c, const double *metrics, double *vals, double *scales, int *max)
+/* The configured terms as combine.h takes them (values from metrics, or 0). */
+static void term_array(const qs_search_config *c, const double *metrics, qs_metric_term *t)
 {
-    for (size_t i = 0; i < c->n_terms; i++) {
-        if (vals)
-            vals[i] = metrics[c->terms[i].metric];
-        scales[i] = c->terms[i].scale;
-        max[i] = c->terms[i].direction == QS_DIRECTION_MAXIMIZE;
-    }
+    for (size_t i = 0; i < c->n_terms; i++)
+        t[i] = (qs_metric_term){qs_search_metric_name(c->terms[i].metric),
+                                metrics ? metrics[c->terms[i].metric] : 0.0, c->terms[i].scale,
+                                c->terms[i].direction};
+}
+
+static qs_scaled_sum_mode sum_mode(const qs_search_config *c)
+{
+    return c->signed_sum ? QS_SCALED_SUM_SIGNED : QS_SCALED_SUM_MASE;
 }
 
 void qs_search_objectives(const qs_search_config *c, const double *metrics, double *values)
 {
-    double vals[QS_SEARCH_MAX_TERMS], scales[QS_SEARCH_MAX_TERMS];
-    int max[QS_SEARCH_MAX_TERMS];
-    term_arrays(c, metrics, vals, scales, max);
+    qs_metric_term t[QS_SEARCH_MAX_TERMS];
+    term_array(c, metrics, t);
     if (c->sum_scaled) {
-        values[0] = qs_search_combine_sum(vals, scales, max, c->n_terms,
-                                          c->sum_direction == QS_DIRECTION_MAXIMIZE, c->signed_sum);
+        values[0] = qs_combine_scaled_sum(t, c->n_terms, c->sum_direction, sum_mode(c), NULL);
         return;
     }
     for (size_t i = 0; i < c->n_terms; i++) /* MASE: each objective is scale x metric */
-        values[i] = scales[i] * vals[i];
+        values[i] = t[i].scale * t[i].value;
 }
 
 size_t qs_search_direction_conflicts(const qs_search_config *c)
 {
     if (!c->sum_scaled)
         return 0;
-    double scales[QS_SEARCH_MAX_TERMS];
-    int max[QS_SEARCH_MAX_TERMS];
-    term_arrays(c, NULL, NULL, scales, max);
-    return qs_search_combine_conflicts(scales, max, c->n_terms, c->sum_direction == QS_DIRECTION_MAXIMIZE,
-                                       c->signed_sum);
+    qs_metric_term t[QS_SEARCH_MAX_TERMS];
+    term_array(c, NULL, t);
+    return qs_combine_direction_conflicts(t, c->n_terms, c->sum_direction, sum_mode(c));
 }

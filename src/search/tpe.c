@@ -66,7 +66,7 @@ static void loss_row(const qs_history *h, size_t t, double *lv)
     size_t m = h->n_objectives;
     for (size_t k = 0; k < m; k++) {
         double v = h->values[t * m + k];
-        lv[k] = h->directions && h->directions[k] == QS_DIRECTION_MAXIMIZE ? -v : v;
+        lv[k] = h->directions && h->directions[k] == QS_MAXIMIZE ? -v : v;
     }
 }
 
@@ -207,7 +207,7 @@ qs_status qs_tpe_split(const qs_history *h, bool use_constraints, unsigned char 
     if (!o)
         return qs_error_set(err, QS_ERR_NOMEM, "tpe: out of memory");
     size_t m = h->n_objectives;
-    double sign = h->directions && h->directions[0] == QS_DIRECTION_MAXIMIZE ? -1.0 : 1.0;
+    double sign = h->directions && h->directions[0] == QS_MAXIMIZE ? -1.0 : 1.0;
     bool cons = use_constraints && h->n_constraints > 0;
     size_t n = 0;
     for (size_t t = 0; t < h->n_trials; t++) {
