@@ -63,9 +63,72 @@ static void progress(void *ctx, const qs_search_progress *p)
                 p->target, best, p->pruned, p->failed, rate, eta);
 }
 
+/* Short text of one searched value: "seq_blocks_2/config/weight_width" = 6
+ * followed by "...weight_frac_width" = 4 reads "w6.4"; other parameters
+ * read "key=value". */
+static size_t compact_param(char *buf, size_t cap, const char *key, const char *value, const char *next_key,
+                            const char *next_value, int *used_next)
+{
+    static const struct { const char *width, *frac, *tag; } roles[] = {
+        {"data_in_width", "data_in_frac_width", "in"},
+        {"weight_width", "weight_frac_width", "w"},
+        {"bias_width", "bias_frac_width", "b"},
+    };
+    *used_next = 0;
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        if (strcmp(key, roles[i].width) != 0)
+            continue;
+        if (next_key && strcmp(next_key, roles[i].frac) == 0) {
+            *used_next = 1;
+            return (size_t)snprintf(buf, cap, " %s%s.%s", roles[i].tag, value, next_value);
+        }
+        return (size_t)snprintf(buf, cap, " %s%s", roles[i].tag, value);
+    }
+    return (size_t)snprintf(buf, cap, " %s=%s", key, value);
+}
+
+/* "seq_blocks_2[in6.3 w6.4] seq_blocks_5[...]": the searched values grouped by entry. */
+static void config_text(const qs_search_space *sp, const uint32_t *choices, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t p = 0; p < sp->n_params && len < cap; p++) {
+        const char *name = sp->names[p], *slash = strstr(name, "/config/");
+        size_t group = slash ? (size_t)(slash - name) : 0;
+        const char *key = slash ? slash + 8 : name;
+        const char *value = sp->all[sp->searched[p]].choices[choices[p]];
+        int first = p == 0 || strncmp(sp->names[p - 1], name, group + 1) != 0;
+        if (first)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%.*s[", p ? "] " : "", (int)group, name);
+        const char *next_key = NULL, *next_value = NULL;
+        if (p + 1 < sp->n_params && strncmp(sp->names[p + 1], name, group + 1) == 0) {
+            next_key = sp->names[p + 1] + group + 8;
+            next_value = sp->all[sp->searched[p + 1]].choices[choices[p + 1]];
+        }
+        int used_next;
+        if (len < cap)
+            len += compact_param(buf + len, cap - len, key, value, next_key, next_value, &used_next);
+        p += (size_t)used_next;
+    }
+    if (len + 2 < cap && sp->n_params)
+        snprintf(buf + len, cap - len, "]");
+    for (char *c = buf; (c = strstr(c, "[ ")) != NULL;)
+        memmove(c + 1, c + 2, strlen(c + 2) + 1);
+}
+
+static const qs_search_result *sort_result;
+
+/* Orders the best trials by the first objective, best first. */
+static int by_first_objective(const void *a, const void *b)
+{
+    double va = sort_result->trials[*(const size_t *)a].values[0];
+    double vb = sort_result->trials[*(const size_t *)b].values[0];
+    int max = sort_result->directions[0] == QS_MAXIMIZE;
+    return (va < vb) ? (max ? 1 : -1) : (va > vb) ? (max ? -1 : 1) : 0;
+}
+
 static void print_table(const qs_search_result *r, const qs_search_options *o)
 {
-    const qs_search_space *sp = o->space;
     cli_info("\n%s (%zu of %zu trials complete, %zu pruned, %zu failed; float model: val %.4f, test %.4f)\n",
              r->n_objectives == 1 ? "best feasible trial" : "Pareto front (feasible trials)", r->n_complete,
              r->n_trials, r->n_pruned, r->n_failed, r->float_val_accuracy, r->float_test_accuracy);
@@ -73,23 +136,29 @@ static void print_table(const qs_search_result *r, const qs_search_options *o)
         cli_info("  no feasible complete trial\n");
         return;
     }
+    size_t *order = malloc(r->n_best * sizeof *order);
+    if (!order)
+        return;
+    memcpy(order, r->best, r->n_best * sizeof *order);
+    sort_result = r;
+    qsort(order, r->n_best, sizeof *order, by_first_objective);
     cli_info("%7s", "trial");
     for (size_t k = 0; k < r->n_objectives; k++)
-        cli_info(" %14.14s", r->n_objectives == 1 ? "objective" : o->cfg->terms[k].name);
-    cli_info(" %9s %9s %9s  %s\n", "val_acc", "test_acc", "avg_bits", "configuration");
+        cli_info(" %12.12s", r->n_objectives == 1 ? "objective" : o->cfg->terms[k].name);
+    cli_info(" %8s %8s %8s  %s\n", "val_acc", "test_acc", "avg_bits", "configuration (in/w/b = data_in/weight/bias width.frac)");
+    char text[2048];
     for (size_t i = 0; i < r->n_best && i < 20; i++) {
-        const qs_search_trial *x = &r->trials[r->best[i]];
+        const qs_search_trial *x = &r->trials[order[i]];
         cli_info("%7lld", (long long)x->number);
         for (size_t k = 0; k < r->n_objectives; k++)
-            cli_info(" %14.6g", x->values[k]);
-        cli_info(" %9.4f %9.4f %9.3f ", x->metrics[QS_SM_ACCURACY], x->has_test ? x->test_accuracy : NAN,
-                 x->metrics[QS_SM_AVG_BITWIDTH]);
-        for (size_t p = 0; p < sp->n_params; p++)
-            cli_info(" %s=%s", sp->names[p], sp->all[sp->searched[p]].choices[x->choices[p]]);
-        cli_info("\n");
+            cli_info(" %12.6g", x->values[k]);
+        config_text(o->space, x->choices, text, sizeof text);
+        cli_info(" %8.4f %8.4f %8.3f  %s\n", x->metrics[QS_SM_ACCURACY], x->has_test ? x->test_accuracy : NAN,
+                 x->metrics[QS_SM_AVG_BITWIDTH], text);
     }
     if (r->n_best > 20)
         cli_info("  ... %zu more in best.json\n", r->n_best - 20);
+    free(order);
 }
 
 static qs_status read_text(const char *path, char **out, qs_error *err)
