@@ -418,7 +418,7 @@ static void test_float_and_other_formats(void)
     CHECK_INT(count_diff(a, b, n * 5), 0);
     if (e) {
         CHECK_INT(qs_engine_n_int(e), 1);
-        CHECK_STR(qs_engine_layer(e, 2)->reason, "data_in is not integer");
+        CHECK_STR(qs_engine_layer(e, 2)->reason, "data_in is minifloat_ieee");
         CHECK_STR(qs_engine_layer(e, 5)->reason, "data_in is float");
     }
     qs_engine_delete(e);

@@ -1,17 +1,72 @@
-/* qsearch eval --model MODEL --data DATA [--split S] [--logits F.npy] [--json] */
+/* qsearch eval --model MODEL --data DATA [--split S] [--engine int|emulate] [--logits F.npy] [--json] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "qsearch/engine.h"
 #include "qsearch/evaluate.h"
 #include "qsearch/npy.h"
 #include "qsearch/quantize.h"
 #include "qsearch/safetensors.h"
 
 typedef struct {
-    const char *model, *data, *split, *logits_path, *quant;
+    const char *model, *data, *split, *logits_path, *quant, *engine;
     int as_json;
 } eval_args;
+
+/* Which engine ran: the integer engine (e != NULL) or the emulation path. */
+typedef struct {
+    qs_engine *e;
+} eval_engine;
+
+/* --engine int, or by default a config whose Linear layers all run integer, uses the
+ * integer engine; --engine emulate, no --quant, or a partly integer config by default
+ * use the emulation path. A bad QS_KERNELS is a usage error. */
+static qs_status choose_engine(const eval_args *a, const qs_model *m, const qs_quant_config *cfg,
+                               eval_engine *out, qs_error *err)
+{
+    out->e = NULL;
+    if ((a->engine && strcmp(a->engine, "emulate") == 0) || (!a->engine && !a->quant))
+        return QS_OK;
+    QS_TRY(qs_kernels_init(err));
+    QS_TRY(qs_engine_new(&out->e, m, a->quant ? cfg : NULL, err));
+    if (!a->engine && (qs_engine_n_int(out->e) == 0 || qs_engine_n_int(out->e) < qs_engine_n_linear(out->e))) {
+        qs_engine_delete(out->e);
+        out->e = NULL;
+    }
+    return QS_OK;
+}
+
+/* Per Linear layer: how it ran under the integer engine. */
+static json_t *engine_layers_json(const qs_engine *e, const qs_model *m)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < qs_engine_n_layers(e); i++) {
+        const qs_engine_layer_info *f = qs_engine_layer(e, i);
+        if (f->kind != QS_LAYER_LINEAR)
+            continue;
+        if (f->run == QS_ENGINE_RUN_INT)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "name", m->layers[i].name,
+                                                 "run", "int", "weights", qs_kernel_fmt_name(f->wfmt), "act_bits",
+                                                 f->act_bits, "acc_bits", f->acc_bits, "out_shift", f->out_shift));
+        else
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", m->layers[i].name, "run", "emulate",
+                                                 "reason", f->reason));
+    }
+    return arr;
+}
+
+static void print_engine(const qs_engine *e)
+{
+    char buf[4096];
+    if (!e) {
+        cli_info("engine    emulate (float kernels + quantize hooks)\n");
+        return;
+    }
+    cli_info("engine    int (kernels %s): %zu of %zu linear layers integer, the rest emulated\n%s",
+             qs_kernels_active(), qs_engine_n_int(e), qs_engine_n_linear(e), qs_engine_describe(e, buf, sizeof buf));
+}
 
 static json_t *confusion_json(const qs_quality *q)
 {
@@ -98,6 +153,7 @@ static qs_status run_eval(eval_args *a, json_t **out, qs_error *err)
     qs_quality q = {0};
     qs_quant_config cfg = {0};
     qs_quant_model qm = {0};
+    eval_engine eng = {0};
     float *logits = NULL;
     qs_split_id split;
     qs_status st = qs_split_parse(a->split, &split, err);
@@ -116,6 +172,8 @@ static qs_status run_eval(eval_args *a, json_t **out, qs_error *err)
         run = qm.copy;
         hooks = &qm.hooks;
     }
+    if (st == QS_OK)
+        st = choose_engine(a, m, &cfg, &eng, err);
     if (!a->data)
         a->data = meta.dataset[0] ? meta.dataset : "letter";
     qs_data_options dopt;
@@ -126,20 +184,31 @@ static qs_status run_eval(eval_args *a, json_t **out, qs_error *err)
         st = qs_eval_inputs_prepare(&in, m, &meta, &ds, split, a->model, err);
     if (st == QS_OK && !(logits = malloc((in.n ? in.n : 1) * m->classes * sizeof *logits)))
         st = qs_error_set(err, QS_ERR_NOMEM, "eval: cannot allocate logits");
-    if (st == QS_OK)
+    if (st == QS_OK && eng.e)
+        st = qs_engine_forward_alloc(eng.e, in.x, in.n, logits, err);
+    if (st == QS_OK && eng.e)
+        st = qs_quality_compute(&q, logits, in.y, in.n, m->classes, err);
+    else if (st == QS_OK)
         st = qs_evaluate(run, &in, hooks, logits, &q, err);
     if (st == QS_OK && a->logits_path)
         st = qs_npy_write_f32(a->logits_path, logits, in.n, m->classes, err);
     if (st == QS_OK) {
         if (!a->as_json && a->quant)
             print_quant(m, &cfg);
-        if (!a->as_json)
+        if (!a->as_json) {
+            print_engine(eng.e);
             print_human(a, m, &ds, &q);
+        }
         *out = result_json(a, m, &ds, &q);
         json_object_set_new(*out, "quant", a->quant ? json_string(a->quant) : json_null());
         if (a->quant)
             json_object_set_new(*out, "quantization", quant_json(m, &cfg));
+        json_object_set_new(*out, "engine", json_string(eng.e ? "int" : "emulate"));
+        json_object_set_new(*out, "kernels", eng.e ? json_string(qs_kernels_active()) : json_null());
+        if (eng.e)
+            json_object_set_new(*out, "engine_layers", engine_layers_json(eng.e, m));
     }
+    qs_engine_delete(eng.e);
     qs_quant_model_free(&qm);
     qs_quant_config_free(&cfg);
     free(logits);
@@ -161,17 +230,21 @@ int cmd_eval(int argc, char **argv)
         {"data", 'd', CLI_STRING, &a.data, "DATA", "dataset (default: the one the model was trained on)"},
         {"quant", 'q', CLI_STRING, &a.quant, "Q.toml", "quantize with this [passes.quantize] config (MASE format)"},
         {"split", 0, CLI_STRING, &a.split, "SPLIT", "test (default), val or train"},
+        {"engine", 0, CLI_STRING, &a.engine, "E",
+         "int (integer kernels for integer layers) or emulate (default: int when all Linear layers are integer)"},
         {"logits", 0, CLI_STRING, &a.logits_path, "F.npy", "also write the logits [n][classes] as float32 .npy"},
         {"json", 0, CLI_FLAG, &a.as_json, NULL, "print one JSON document on stdout"},
     };
     const cli_spec spec = {
         .usage = "qsearch eval --model MODEL [--data DATA] [--quant Q.toml] [--split test|val|train]\n"
-                 "                    [--logits F.npy] [--json]",
+                 "                    [--engine int|emulate] [--logits F.npy] [--json]",
         .description = "Evaluates a model on one split of a dataset: accuracy with its 95% Wilson\n"
                        "interval, macro accuracy (mean per-class recall), cross-entropy loss and the\n"
                        "confusion matrix. With --quant, the model is quantized per layer and\n"
                        "tensor as the config says (MASE's quantizers, bit-exact) and the table of\n"
-                       "formats is printed; the model file is not changed.",
+                       "formats is printed; the model file is not changed. Integer Linear layers run\n"
+                       "as integer matmuls (docs/engine.md) when every Linear layer is integer or\n"
+                       "--engine int is given; the output says which engine and which layers ran how.",
         .options = opts, .n_options = sizeof opts / sizeof opts[0],
         .epilog = "examples:\n  qsearch eval --model jsc-s.safetensors --data letter --json\n"
                   "  qsearch eval --model jsc-s.safetensors --quant configs/quant-int8.toml",
@@ -181,6 +254,8 @@ int cmd_eval(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (!a.model)
         return cli_usage_error("eval: --model MODEL is required (see --help)");
+    if (a.engine && strcmp(a.engine, "int") != 0 && strcmp(a.engine, "emulate") != 0)
+        return cli_usage_error("eval: --engine '%s': expected int or emulate", a.engine);
     json_t *doc = NULL;
     qs_error err;
     qs_status st = run_eval(&a, &doc, &err);

@@ -1,4 +1,4 @@
-/* qsearch profile --model MODEL [--data DATA] [--quant Q.toml] [--split S] [--batch B]
+/* qsearch profile --model MODEL [--data DATA] [--quant Q.toml] [--split S] [--batch B] [--engine E]
  *                 [--latency-budget S] [--pin CORE] [--scaled SPEC] [--forgiving SPEC] [--json]
  * Every metric of DESIGN.md section 7 for one model and configuration: quality on
  * a split, static costs per layer, latency, CPU utilisation, peak RSS, energy. */
@@ -11,6 +11,7 @@
 #include "qsearch/combine.h"
 #include "qsearch/cost.h"
 #include "qsearch/energy.h"
+#include "qsearch/engine.h"
 #include "qsearch/evaluate.h"
 #include "qsearch/measure.h"
 #include "qsearch/quantize.h"
@@ -20,7 +21,7 @@
 #define MAX_TERMS 16
 
 typedef struct {
-    const char *model, *data, *quant, *split, *scaled, *forgiving;
+    const char *model, *data, *quant, *split, *scaled, *forgiving, *engine;
     int batch, pin, as_json;
     double budget_s;
 } profile_args;
@@ -42,12 +43,14 @@ typedef struct {
     int quantized;
     const qs_model *run;          /* the model the forward pass uses (quantized copy or m) */
     const qs_model_hooks *hooks;  /* input quantization, or NULL */
+    qs_engine *eng;               /* the integer engine when it runs the forward pass, else NULL */
 } profile_state;
 
 /* Latency callback context: one forward pass of `batch` pool rows per call. */
 typedef struct {
     const qs_model *m;
     const qs_model_hooks *hooks;
+    const qs_engine *eng;         /* integer engine, or NULL for the emulation path */
     float *pool;                  /* [pool_rows][features]: real rows, copied before timing */
     size_t pool_rows, features, batch, off;
     float *logits, *scratch;
@@ -162,6 +165,22 @@ static int parse_forgiving(const char *spec, qs_forgiving_options *o, double *re
 
 /* ---- loading ---- */
 
+/* --engine int, or by default a config whose Linear layers all run integer, uses the
+ * integer engine (latency then measures it); otherwise the emulation path. */
+static qs_status choose_engine(const profile_args *a, profile_state *s, qs_error *err)
+{
+    if ((a->engine && strcmp(a->engine, "emulate") == 0) || (!a->engine && !s->quantized))
+        return QS_OK;
+    QS_TRY(qs_kernels_init(err));
+    QS_TRY(qs_engine_new(&s->eng, s->m, s->quantized ? &s->cfg : NULL, err));
+    size_t n_int = qs_engine_n_int(s->eng);
+    if (!a->engine && (n_int == 0 || n_int < qs_engine_n_linear(s->eng))) {
+        qs_engine_delete(s->eng);
+        s->eng = NULL;
+    }
+    return QS_OK;
+}
+
 static qs_status load_state(profile_args *a, profile_state *s, qs_split_id split, qs_error *err)
 {
     QS_TRY(qs_safetensors_load_model(a->model, &s->m, &s->meta, err));
@@ -182,11 +201,12 @@ static qs_status load_state(profile_args *a, profile_state *s, qs_split_id split
     QS_TRY(qs_eval_inputs_prepare(&s->in, s->m, &s->meta, &s->ds, split, a->model, err));
     if (s->in.n == 0)
         return qs_error_set(err, QS_ERR_INPUT, "%s: split %s has no samples", a->data, qs_split_name(split));
-    return QS_OK;
+    return choose_engine(a, s, err);
 }
 
 static void free_state(profile_state *s)
 {
+    qs_engine_delete(s->eng);
     qs_quant_model_free(&s->qm);
     qs_quant_config_free(&s->cfg);
     qs_eval_inputs_free(&s->in);
@@ -200,8 +220,9 @@ static void free_state(profile_state *s)
 static void fwd_run(void *p)
 {
     fwd_ctx *c = p;
-    qs_status st = qs_model_forward(c->m, c->pool + c->off * c->features, c->batch, c->logits, c->scratch,
-                                    c->hooks, &c->err);
+    const float *x = c->pool + c->off * c->features;
+    qs_status st = c->eng ? qs_engine_forward(c->eng, x, c->batch, c->logits, c->scratch, &c->err)
+                          : qs_model_forward(c->m, x, c->batch, c->logits, c->scratch, c->hooks, &c->err);
     if (st && !c->st)
         c->st = st;
     c->off += c->batch;
@@ -215,12 +236,15 @@ static qs_status fwd_init(fwd_ctx *c, const profile_state *s, size_t batch, qs_e
     memset(c, 0, sizeof *c);
     c->m = s->run;
     c->hooks = s->hooks;
+    c->eng = s->eng;
     c->features = s->in.features;
     c->batch = batch;
     c->pool_rows = s->in.n < POOL_ROWS_MAX ? s->in.n : POOL_ROWS_MAX;
     if (c->pool_rows < batch)
         c->pool_rows = batch;
     size_t scratch_bytes = (qs_model_scratch_floats(c->m) * sizeof(float) + 63) / 64 * 64;
+    if (c->eng)
+        scratch_bytes = (qs_engine_scratch_bytes(c->eng) + 63) / 64 * 64;
     c->pool = malloc(c->pool_rows * c->features * sizeof *c->pool);
     c->logits = malloc(batch * c->m->classes * sizeof *c->logits);
     c->scratch = aligned_alloc(64, scratch_bytes ? scratch_bytes : 64);
@@ -359,6 +383,25 @@ static json_t *layers_json(const profile_state *s, const profile_result *r)
     return arr;
 }
 
+/* Per Linear layer: how it ran under the integer engine. */
+static json_t *engine_layers_json(const profile_state *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < qs_engine_n_layers(s->eng); i++) {
+        const qs_engine_layer_info *f = qs_engine_layer(s->eng, i);
+        if (f->kind != QS_LAYER_LINEAR)
+            continue;
+        if (f->run == QS_ENGINE_RUN_INT)
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "name", s->m->layers[i].name,
+                                                 "run", "int", "weights", qs_kernel_fmt_name(f->wfmt), "act_bits",
+                                                 f->act_bits, "acc_bits", f->acc_bits, "out_shift", f->out_shift));
+        else
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", s->m->layers[i].name, "run", "emulate",
+                                                 "reason", f->reason));
+    }
+    return arr;
+}
+
 static json_t *result_json(const profile_args *a, const profile_state *s, const profile_result *r)
 {
     const qs_quality *q = &r->q;
@@ -366,9 +409,12 @@ static json_t *result_json(const profile_args *a, const profile_state *s, const 
     const qs_latency_result *tp = r->have_latb ? &r->latb : &r->lat1;
     json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:f, s:f, s:[f,f], s:f}", "model", a->model,
                             "arch", s->m->arch, "dataset", a->data, "quant", a->quant ? json_string(a->quant) : json_null(),
-                            "engine", "emulate", "split", a->split, "samples", (json_int_t)q->samples, "accuracy",
+                            "engine", s->eng ? "int" : "emulate", "split", a->split, "samples", (json_int_t)q->samples, "accuracy",
                             q->accuracy, "accuracy_macro", q->accuracy_macro, "accuracy_ci95", q->ci95_lo, q->ci95_hi,
                             "loss", q->loss);
+    json_object_set_new(doc, "kernels", s->eng ? json_string(qs_kernels_active()) : json_null());
+    if (s->eng)
+        json_object_set_new(doc, "engine_layers", engine_layers_json(s));
     json_object_set_new(doc, "latency", latency_json(&r->lat1));
     if (r->have_latb)
         json_object_set_new(doc, "latency_batch", latency_json(&r->latb));
@@ -472,8 +518,15 @@ static void print_human(const profile_args *a, const profile_state *s, const pro
     const qs_cost *c = &r->cost;
     const qs_energy *e = &r->energy;
     cli_info("model           %s (%s), %s\n", a->model, s->m->arch, a->quant ? a->quant : "float");
-    cli_info("data            %s, split %s, %zu samples; engine emulate (float kernels + quantize hooks)\n", a->data,
-             a->split, q->samples);
+    cli_info("data            %s, split %s, %zu samples\n", a->data, a->split, q->samples);
+    if (s->eng) {
+        char buf[4096];
+        cli_info("engine          int (kernels %s): %zu of %zu linear layers integer, the rest emulated\n%s",
+                 qs_kernels_active(), qs_engine_n_int(s->eng), qs_engine_n_linear(s->eng),
+                 qs_engine_describe(s->eng, buf, sizeof buf));
+    } else {
+        cli_info("engine          emulate (float kernels + quantize hooks)\n");
+    }
     cli_info("accuracy        %.4f (95%% Wilson CI %.4f-%.4f), macro %.4f, loss %.4f\n", q->accuracy, q->ci95_lo,
              q->ci95_hi, q->accuracy_macro, q->loss);
     cli_info("params          %llu\nmodel_size_bits %llu (%.1f KiB)\n", (unsigned long long)c->params,
@@ -503,6 +556,21 @@ static void print_human(const profile_args *a, const profile_state *s, const pro
 
 /* ---- driver ---- */
 
+/* Quality on the split through whichever engine runs the forward pass. */
+static qs_status evaluate(const profile_state *s, qs_quality *q, qs_error *err)
+{
+    if (!s->eng)
+        return qs_evaluate(s->run, &s->in, s->hooks, NULL, q, err);
+    float *logits = malloc(s->in.n * s->m->classes * sizeof *logits);
+    if (!logits)
+        return qs_error_set(err, QS_ERR_NOMEM, "profile: cannot allocate logits");
+    qs_status st = qs_engine_forward_alloc(s->eng, s->in.x, s->in.n, logits, err);
+    if (st == QS_OK)
+        st = qs_quality_compute(q, logits, s->in.y, s->in.n, s->m->classes, err);
+    free(logits);
+    return st;
+}
+
 typedef struct {
     scaled_term terms[MAX_TERMS];
     size_t n_terms;
@@ -522,7 +590,7 @@ static qs_status run_profile(profile_args *a, const combine_args *ca, json_t **o
     if (st == QS_OK)
         st = load_state(a, &s, split, err);
     if (st == QS_OK)
-        st = qs_evaluate(s.run, &s.in, s.hooks, NULL, &r.q, err);
+        st = evaluate(&s, &r.q, err);
     if (st == QS_OK)
         st = static_metrics(&s, &r, err);
     if (st == QS_OK)
@@ -552,6 +620,8 @@ int cmd_profile(int argc, char **argv)
         {"quant", 'q', CLI_STRING, &a.quant, "Q.toml", "quantize with this [passes.quantize] config (MASE format)"},
         {"split", 0, CLI_STRING, &a.split, "SPLIT", "test (default), val or train: quality and latency rows"},
         {"batch", 'b', CLI_INT, &a.batch, "B", "also measure latency and throughput at batch B (default 1 only)"},
+        {"engine", 0, CLI_STRING, &a.engine, "E",
+         "int (integer kernels for integer layers) or emulate (default: int when all Linear layers are integer)"},
         {"latency-budget", 0, CLI_DOUBLE, &a.budget_s, "S", "seconds of measuring per latency (default 2)"},
         {"pin", 0, CLI_INT, &a.pin, "CORE", "pin the measuring thread to this core"},
         {"scaled", 0, CLI_STRING, &a.scaled, "SPEC", "print MASE's scaled sum, e.g. accuracy:1.0,average_bitwidth:-0.2"},
@@ -560,14 +630,16 @@ int cmd_profile(int argc, char **argv)
         {"json", 0, CLI_FLAG, &a.as_json, NULL, "print one JSON document on stdout"},
     };
     const cli_spec spec = {
-        .usage = "qsearch profile --model MODEL [--data DATA] [--quant Q.toml] [--split S] [--batch B]\n"
+        .usage = "qsearch profile --model MODEL [--data DATA] [--quant Q.toml] [--split S] [--batch B] [--engine E]\n"
                  "                       [--latency-budget S] [--pin CORE] [--scaled SPEC] [--forgiving SPEC] [--json]",
         .description = "Every metric of one model under one configuration: accuracy, macro accuracy,\n"
                        "Wilson interval and loss on a split; params, model size, average bitwidth,\n"
                        "MACs, FLOPs and BitOPs per layer and in total; forward-pass latency at batch 1\n"
                        "(and B) with the 95% CI of its median; CPU utilisation and peak RSS over the\n"
                        "measured region; energy per sample (RAPL when readable, else the 45 nm\n"
-                       "per-operation model, labelled). Definitions: docs/metrics.md.",
+                       "per-operation model, labelled). Definitions: docs/metrics.md. Integer Linear\n"
+                       "layers run as integer matmuls (docs/engine.md) when every Linear layer is\n"
+                       "integer or --engine int is given; latency then measures that engine.",
         .options = opts, .n_options = sizeof opts / sizeof opts[0],
         .epilog = "examples:\n  qsearch profile --model jsc-s.safetensors --data letter --json\n"
                   "  qsearch profile --model jsc-s.safetensors --quant configs/quant-int8.toml --batch 256",
@@ -577,6 +649,8 @@ int cmd_profile(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (!a.model)
         return cli_usage_error("profile: --model MODEL is required (see --help)");
+    if (a.engine && strcmp(a.engine, "int") != 0 && strcmp(a.engine, "emulate") != 0)
+        return cli_usage_error("profile: --engine '%s': expected int or emulate", a.engine);
     if (a.batch < 1 || a.batch > 1 << 20)
         return cli_usage_error("profile: --batch %d is out of range 1..%d", a.batch, 1 << 20);
     if (!(a.budget_s > 0) || a.budget_s > 3600)

@@ -77,26 +77,22 @@ static void kernels_for_path(qs_eng_kernels *k)
         *k = (qs_eng_kernels){qs_kernel_s8_ref, qs_kernel_s16_ref, qs_kernel_s16_i64_ref, p};
 }
 
-/* Why Linear layer lq cannot run integer, or NULL when it can (shape checks follow). */
-static const char *int_blocker(const qs_layer_quant *lq)
+/* Why Linear layer lq cannot run integer (into buf), or NULL when it can. */
+static const char *int_blocker(const qs_layer_quant *lq, char *buf, size_t cap)
 {
-    static const char *const need[QS_TENSOR_COUNT] = {"data_in is float", "weight is float",
-                                                      "bias is float"};
-    static const char *const notint[QS_TENSOR_COUNT] = {"data_in is not integer",
-                                                        "weight is not integer",
-                                                        "bias is not integer"};
+    static const int limit[QS_TENSOR_COUNT] = {16, 16, 32};
     for (int r = 0; r < QS_TENSOR_COUNT; r++) {
+        const char *role = qs_tensor_role_name((qs_tensor_role)r);
         if (!lq->quantized[r])
-            return need[r];
-        if (lq->spec[r].format != QS_FMT_INTEGER)
-            return notint[r];
+            snprintf(buf, cap, "%s is float", role);
+        else if (lq->spec[r].format != QS_FMT_INTEGER)
+            snprintf(buf, cap, "%s is %s", role, qs_format_get(lq->spec[r].format)->name);
+        else if (signed_bits(&lq->spec[r]) > limit[r])
+            snprintf(buf, cap, "%s wider than %d bits", role, limit[r]);
+        else
+            continue;
+        return buf;
     }
-    if (signed_bits(&lq->spec[QS_TENSOR_DATA_IN]) > 16)
-        return "data_in wider than 16 bits";
-    if (signed_bits(&lq->spec[QS_TENSOR_WEIGHT]) > 16)
-        return "weight wider than 16 bits";
-    if (signed_bits(&lq->spec[QS_TENSOR_BIAS]) > 32)
-        return "bias wider than 32 bits";
     return NULL;
 }
 
@@ -276,7 +272,8 @@ static void add_toint(builder *b, const qs_format_spec *spec, size_t width, int 
 static qs_status add_linear(builder *b, const qs_layer *l, const qs_layer_quant *lq,
                             qs_engine_layer_info *info, qs_error *err)
 {
-    const char *why = lq ? int_blocker(lq) : "data_in is float";
+    char whybuf[sizeof info->reason];
+    const char *why = lq ? int_blocker(lq, whybuf, sizeof whybuf) : "data_in is float";
     b->e->n_linear++;
     if (!why) {
         qs_eng_step tmp;

@@ -1,0 +1,114 @@
+#!/bin/sh
+# qsearch eval/profile with the integer engine: the default engine per config,
+# --engine int|emulate, identical logits from both engines on an integer config,
+# which layers ran which way in JSON and human output, QS_KERNELS, bad values.
+# Data is a CSV written here; no network.
+Q=${QS_BIN:-build/qsearch}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export XDG_CACHE_HOME="$T/cache"
+PY=/usr/bin/python3
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+expect() {
+    code=$1; what=$2; shift 3
+    "$@" > "$T/out" 2> "$T/err"
+    rc=$?
+    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(head -c 300 "$T/err")"; fi
+}
+
+stderr_has() {
+    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 300 "$T/err")"; fi
+}
+
+jcheck() {
+    if $PY -c 'import json,math,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$3" \
+        2> "$T/pyerr"; then ok; else bad "$2: $3 $(head -c 300 "$T/pyerr")"; fi
+}
+
+awk 'BEGIN { srand(5); printf "f1"; for (j = 2; j <= 16; j++) printf ",f%d", j; print ",label";
+  for (i = 0; i < 520; i++) { c = i % 26; for (j = 0; j < 16; j++) printf "%.3f,", (j == c % 16) * (1 + c / 16) + rand() * 0.3;
+    print substr("ABCDEFGHIJKLMNOPQRSTUVWXYZ", c + 1, 1) } }' > "$T/l16.csv"
+D="csv:$T/l16.csv"
+cat > "$T/int8.toml" <<'EOF'
+[passes.quantize]
+by = "type"
+[passes.quantize.default.config]
+name = "NA"
+[passes.quantize.linear.config]
+name = "integer"
+data_in_width = 8
+weight_width = 4
+bias_width = 8
+[passes.quantize.relu.config]
+name = "integer"
+data_in_width = 8
+EOF
+# seq_blocks_5 in minifloat: not integer, so the default engine is emulate
+cat > "$T/mixed.toml" <<'EOF'
+[passes.quantize]
+by = "name"
+[passes.quantize.default.config]
+name = "integer"
+data_in_width = 8
+weight_width = 8
+bias_width = 8
+[passes.quantize.seq_blocks_5.config]
+name = "minifloat_ieee"
+data_in_width = 8
+data_in_exponent_width = 4
+weight_width = 8
+weight_exponent_width = 4
+bias_width = 8
+bias_exponent_width = 4
+EOF
+
+expect 0 "train" -- "$Q" train --model jsc-s --data "$D" -o "$T/m.safetensors" --epochs 3
+M="$T/m.safetensors"
+
+expect 0 "eval int8 default engine" -- "$Q" eval --model "$M" --data "$D" --quant "$T/int8.toml" --json --logits "$T/int.npy"
+cp "$T/out" "$T/int.json"
+jcheck "$T/int.json" "integer config runs on the integer engine" \
+  'd["engine"]=="int" and d["kernels"] in ("ref","avx2","avx512") and len(d["engine_layers"])==5 and all(l["run"]=="int" and l["weights"]=="int4" and l["act_bits"]==8 and l["acc_bits"]==32 for l in d["engine_layers"])'
+expect 0 "eval int8 emulate" -- "$Q" eval --model "$M" --data "$D" --quant "$T/int8.toml" --engine emulate --json --logits "$T/emu.npy"
+jcheck "$T/out" "emulate engine named" 'd["engine"]=="emulate" and d["kernels"] is None and "engine_layers" not in d'
+if $PY -c 'import numpy as np,sys; a=np.load(sys.argv[1]); b=np.load(sys.argv[2]); sys.exit(0 if a.shape==b.shape and (a.view(np.uint32)==b.view(np.uint32)).all() else 1)' \
+    "$T/int.npy" "$T/emu.npy"; then ok; else bad "int and emulate logits differ"; fi
+
+expect 0 "eval float default" -- "$Q" eval --model "$M" --data "$D" --json
+jcheck "$T/out" "float model: emulate" 'd["engine"]=="emulate"'
+
+expect 0 "eval mixed default" -- "$Q" eval --model "$M" --data "$D" --quant "$T/mixed.toml" --json
+jcheck "$T/out" "mixed config: emulate by default" 'd["engine"]=="emulate"'
+expect 0 "eval mixed --engine int" -- "$Q" eval --model "$M" --data "$D" --quant "$T/mixed.toml" --engine int --json
+jcheck "$T/out" "mixed config: which layer ran how" \
+  'd["engine"]=="int" and [l["run"] for l in d["engine_layers"]]==["int","emulate","int","int","int"] and d["engine_layers"][1]["reason"]=="data_in is minifloat_ieee"'
+expect 0 "eval mixed human" -- "$Q" eval --model "$M" --data "$D" --quant "$T/mixed.toml" --engine int
+stderr_has "4 of 5 linear layers integer" "human engine summary"
+stderr_has "seq_blocks_5 linear 64->32: emulate (data_in is minifloat_ieee)" "human emulated layer"
+stderr_has "seq_blocks_2 linear 16->64: int (int8 weights, int8 acts, int32 acc" "human integer layer"
+
+expect 0 "QS_KERNELS=ref" -- env QS_KERNELS=ref "$Q" eval --model "$M" --data "$D" --quant "$T/int8.toml" --json --logits "$T/ref.npy"
+jcheck "$T/out" "forced ref path reported" 'd["kernels"]=="ref"'
+if $PY -c 'import numpy as np,sys; sys.exit(0 if (np.load(sys.argv[1]).view(np.uint32)==np.load(sys.argv[2]).view(np.uint32)).all() else 1)' \
+    "$T/int.npy" "$T/ref.npy"; then ok; else bad "ref path logits differ"; fi
+
+expect 0 "profile int8" -- "$Q" profile --model "$M" --data "$D" --quant "$T/int8.toml" --latency-budget 0.05 --batch 8 --json
+jcheck "$T/out" "profile names the engine" \
+  'd["engine"]=="int" and d["kernels"] in ("ref","avx2","avx512") and len(d["engine_layers"])==5 and d["latency"]["median_ns"]>0 and d["latency_batch"]["batch"]==8'
+expect 0 "profile emulate" -- "$Q" profile --model "$M" --data "$D" --quant "$T/int8.toml" --latency-budget 0.05 --engine emulate --json
+jcheck "$T/out" "profile emulate" 'd["engine"]=="emulate" and d["kernels"] is None'
+expect 0 "profile human" -- "$Q" profile --model "$M" --data "$D" --quant "$T/int8.toml" --latency-budget 0.05
+stderr_has "5 of 5 linear layers integer" "profile human engine"
+
+expect 2 "eval bad --engine" -- "$Q" eval --model "$M" --data "$D" --engine fast
+stderr_has "--engine 'fast'" "bad engine named"
+expect 2 "profile bad --engine" -- "$Q" profile --model "$M" --data "$D" --engine fast
+expect 2 "bad QS_KERNELS" -- env QS_KERNELS=bogus "$Q" eval --model "$M" --data "$D" --quant "$T/int8.toml"
+stderr_has "QS_KERNELS=bogus" "bad path named"
+
+echo "$pass passed, $fail failed"
