@@ -76,5 +76,6 @@ int cmd_profile(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

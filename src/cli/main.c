@@ -18,6 +18,7 @@ static const command commands[] = {
     {"config", cmd_config, "show a TOML config as parsed"},
     {"search", cmd_search, "search per-layer quantization (MASE search config), resumable study"},
     {"report", cmd_report, "write the HTML report of a study (inline SVG plots, no scripts)"},
+    {"compare", cmd_compare, "sample efficiency of samplers: exhaustive table, seeded replays, curves"},
 };
 
 static void print_usage(FILE *f)
