@@ -205,7 +205,7 @@ static void csv_num(FILE *f, double v)
 {
     if (isnan(v))
         return; /* empty field */
-    fprintf(f, "%.9g", v);
+    fprintf(f, "%.17g", v);
 }
 
 static qs_status write_curves(const qs_compare_result *r, const char *dir, qs_error *err)
