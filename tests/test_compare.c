@@ -271,6 +271,7 @@ static void test_run_summary(void)
         snprintf(f, sizeof f, "%s%s", path, sfx[i]);
         unlink(f);
     }
+    qs_compare_result_free(&r);
     /* bad options */
     o.repeats = 0;
     CHECK_INT(qs_compare_run(&t, &o, &r, &err), QS_ERR_USAGE);
