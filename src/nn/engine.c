@@ -328,6 +328,30 @@ static void add_relu(builder *b, const qs_layer *l, const qs_layer_quant *lq)
     s->relu = 1;
 }
 
+/* An elementwise pass to ints composes into one rounding and one clamp: with
+ * t = rint(v * 2^f_q) (an integer), clamp(t, lo_q, hi_q) * 2^-f_q * 2^f_i is the integer
+ * t * 2^(f_i - f_q) clamped to the scaled bounds (exact: a power-of-2 scale of an integer,
+ * no rounding when f_i >= f_q), relu is a clamp at 0, and clamps compose into one when
+ * their ranges meet. NaN: every form gives 0; -0 gives 0. */
+static void compose_ew(qs_eng_step *s)
+{
+    float fs = s->qi.s, fm = 1.0f, lo = s->qi.lo, hi = s->qi.hi;
+    if (s->has_q) {
+        fs = s->q.s;
+        fm = s->q.inv * s->qi.s; /* 2^(f_i - f_q), exact */
+        if (!(fm >= 1.0f && fm <= 0x1p30f))
+            return;
+        lo = fmaxf(s->q.lo * fm, lo);
+        hi = fminf(s->q.hi * fm, hi);
+    }
+    if (s->relu)
+        lo = fmaxf(lo, 0.0f);
+    if (!(lo <= hi))
+        return;
+    s->fast = 1;
+    s->fs = fs, s->fm = fm, s->flo = lo, s->fhi = hi;
+}
+
 static qs_status check_cfg(const qs_model *m, const qs_quant_config *cfg, qs_error *err)
 {
     if (cfg->n_layers != m->n_layers)
@@ -382,6 +406,9 @@ static qs_status build_steps(qs_engine *e, const qs_model *m, const qs_quant_con
         else
             return qs_error_set(err, QS_ERR_UNSUPPORTED, "engine: %s: unsupported layer kind", l->name);
     }
+    for (size_t i = 0; i < e->n_steps; i++)
+        if (e->steps[i].kind == QS_ENG_EW && e->steps[i].toint)
+            compose_ew(&e->steps[i]);
     return QS_OK;
 }
 

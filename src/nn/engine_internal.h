@@ -32,6 +32,10 @@ typedef struct {
     qs_eng_mq q;               /* quantizer before relu (ReLU's data_in) */
     qs_eng_mq qi;              /* quantizer to ints (next Linear's data_in) */
     int act16;                 /* ints are int16 (else int8) */
+    /* EW to ints, composed (SIMD paths): q = clamp(rint(v * fs) * fm, flo, fhi) equals
+     * [quantize] [relu] [to ints] when fm = 2^(f_i - f_q) >= 1 (see compose_ew in engine.c) */
+    int fast;
+    float fs, fm, flo, fhi;
     /* QUANT / TOINT */
     qs_format_spec spec;
     /* LIN_INT */

@@ -82,29 +82,53 @@ void qs_eng_combine64(const qs_eng_step *s, const void *acc, size_t rows, float 
 }
 
 #ifdef QS_ENG_X86
+/* Flags and pointers are read into locals once: the int8 stores may alias anything,
+ * so the compiler would otherwise reload them from *s in every iteration. */
 __attribute__((target("avx2"))) static void ew_avx2(const qs_eng_step *s, const float *x, size_t rows,
                                                     float *y, void *ints)
 {
-    size_t w = s->width, v8 = w / 8 * 8;
+    const size_t w = s->width, v8 = w / 8 * 8;
+    const float *const scale = s->scale, *const shift = s->shift;
+    const int has_q = s->has_q, relu = s->relu, toint = s->toint, act16 = s->act16;
     const __m256 qs = _mm256_set1_ps(s->q.s), qinv = _mm256_set1_ps(s->q.inv);
     const __m256 qlo = _mm256_set1_ps(s->q.lo), qhi = _mm256_set1_ps(s->q.hi);
     const __m256 is = _mm256_set1_ps(s->qi.s), ilo = _mm256_set1_ps(s->qi.lo), ihi = _mm256_set1_ps(s->qi.hi);
     const __m256 zero = _mm256_setzero_ps();
+    int8_t *const i8 = ints;
+    int16_t *const i16 = ints;
+    const int fast = s->fast, mul = s->fm != 1.0f;
+    const __m256 fs = _mm256_set1_ps(s->fs), fm = _mm256_set1_ps(s->fm);
+    const __m256 flo = _mm256_set1_ps(s->flo), fhi = _mm256_set1_ps(s->fhi);
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * w;
         for (size_t j = 0; j < v8; j += 8) {
             __m256 v = _mm256_loadu_ps(xr + j);
-            if (s->scale)
-                v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(s->scale + j)), _mm256_loadu_ps(s->shift + j));
-            if (s->has_q) {
+            if (fast) { /* the composed pass (compose_ew in engine.c) */
+                if (scale)
+                    v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(scale + j)), _mm256_loadu_ps(shift + j));
+                __m256 t = _mm256_round_ps(_mm256_mul_ps(v, fs), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                if (mul)
+                    t = _mm256_mul_ps(t, fm);
+                t = _mm256_and_ps(t, _mm256_cmp_ps(t, t, _CMP_ORD_Q)); /* NaN -> 0 */
+                __m256i q = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(t, flo), fhi));
+                __m128i h = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                if (act16)
+                    _mm_storeu_si128((__m128i *)(i16 + r * w + j), h);
+                else
+                    _mm_storel_epi64((__m128i *)(i8 + r * w + j), _mm_packs_epi16(h, h));
+                continue;
+            }
+            if (scale)
+                v = _mm256_add_ps(_mm256_mul_ps(v, _mm256_loadu_ps(scale + j)), _mm256_loadu_ps(shift + j));
+            if (has_q) {
                 __m256 t = _mm256_round_ps(_mm256_mul_ps(v, qs), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
                 t = _mm256_blendv_ps(t, qlo, _mm256_cmp_ps(t, qlo, _CMP_LT_OQ));
                 t = _mm256_blendv_ps(t, qhi, _mm256_cmp_ps(t, qhi, _CMP_GT_OQ));
                 v = _mm256_mul_ps(t, qinv);
             }
-            if (s->relu)
+            if (relu)
                 v = _mm256_blendv_ps(v, zero, _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
-            if (!s->toint) {
+            if (!toint) {
                 _mm256_storeu_ps(y + r * w + j, v);
                 continue;
             }
@@ -113,21 +137,119 @@ __attribute__((target("avx2"))) static void ew_avx2(const qs_eng_step *s, const 
             t = _mm256_min_ps(_mm256_max_ps(t, ilo), ihi);
             __m256i q = _mm256_cvtps_epi32(t);
             __m128i h = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-            if (s->act16)
-                _mm_storeu_si128((__m128i *)((int16_t *)ints + r * w + j), h);
+            if (act16)
+                _mm_storeu_si128((__m128i *)(i16 + r * w + j), h);
             else
-                _mm_storel_epi64((__m128i *)((int8_t *)ints + r * w + j), _mm_packs_epi16(h, h));
+                _mm_storel_epi64((__m128i *)(i8 + r * w + j), _mm_packs_epi16(h, h));
         }
         for (size_t j = v8; j < w; j++) {
             float v = ew_one(s, xr[j], j);
-            if (!s->toint)
+            if (!toint)
                 y[r * w + j] = v;
-            else if (s->act16)
-                ((int16_t *)ints)[r * w + j] = (int16_t)toint_one(&s->qi, v);
+            else if (act16)
+                i16[r * w + j] = (int16_t)toint_one(&s->qi, v);
             else
-                ((int8_t *)ints)[r * w + j] = (int8_t)toint_one(&s->qi, v);
+                i8[r * w + j] = (int8_t)toint_one(&s->qi, v);
         }
     }
+}
+
+#define QS_ENG_AVX512 "avx512f,avx512bw,avx512vl"
+
+/* The composed pass to ints (compose_ew in engine.c): affine, one rounding, one clamp. */
+__attribute__((target(QS_ENG_AVX512))) static void ew_fast_avx512(const qs_eng_step *s, const float *x,
+                                                                  size_t rows, void *ints)
+{
+    const size_t w = s->width;
+    const float *const scale = s->scale, *const shift = s->shift;
+    const int act16 = s->act16, mul = s->fm != 1.0f;
+    const __m512 fs = _mm512_set1_ps(s->fs), fm = _mm512_set1_ps(s->fm);
+    const __m512 lo = _mm512_set1_ps(s->flo), hi = _mm512_set1_ps(s->fhi);
+    int8_t *const i8 = ints;
+    int16_t *const i16 = ints;
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * w;
+        for (size_t j = 0; j < w; j += 16) {
+            __mmask16 k = w - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (w - j)) - 1);
+            __m512 v = _mm512_maskz_loadu_ps(k, xr + j);
+            if (scale)
+                v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, scale + j)),
+                                  _mm512_maskz_loadu_ps(k, shift + j));
+            __m512 t = _mm512_roundscale_ps(_mm512_mul_ps(v, fs), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            if (mul)
+                t = _mm512_mul_ps(t, fm);
+            t = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, t, _CMP_ORD_Q), t); /* NaN -> 0 */
+            __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(t, lo), hi));
+            if (act16)
+                _mm512_mask_cvtsepi32_storeu_epi16(i16 + r * w + j, k, q);
+            else
+                _mm512_mask_cvtsepi32_storeu_epi8(i8 + r * w + j, k, q);
+        }
+    }
+}
+
+/* As ew_avx2 on 16 lanes, masked tails (no scalar remainder), mask blends for the
+ * clamps (NaN kept as torch.clamp does) and saturating down-converts to int8/int16. */
+__attribute__((target(QS_ENG_AVX512))) static void ew_avx512(const qs_eng_step *s, const float *x, size_t rows,
+                                                             float *y, void *ints)
+{
+    const size_t w = s->width;
+    const float *const scale = s->scale, *const shift = s->shift;
+    const int has_q = s->has_q, relu = s->relu, toint = s->toint, act16 = s->act16;
+    const __m512 qs = _mm512_set1_ps(s->q.s), qinv = _mm512_set1_ps(s->q.inv);
+    const __m512 qlo = _mm512_set1_ps(s->q.lo), qhi = _mm512_set1_ps(s->q.hi);
+    const __m512 is = _mm512_set1_ps(s->qi.s), ilo = _mm512_set1_ps(s->qi.lo), ihi = _mm512_set1_ps(s->qi.hi);
+    const __m512 zero = _mm512_setzero_ps();
+    int8_t *const i8 = ints;
+    int16_t *const i16 = ints;
+    if (s->fast) {
+        ew_fast_avx512(s, x, rows, ints);
+        return;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const float *xr = x + r * w;
+        for (size_t j = 0; j < w; j += 16) {
+            __mmask16 k = w - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (w - j)) - 1);
+            __m512 v = _mm512_maskz_loadu_ps(k, xr + j);
+            if (scale)
+                v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, scale + j)),
+                                  _mm512_maskz_loadu_ps(k, shift + j));
+            if (has_q) {
+                __m512 t = _mm512_roundscale_ps(_mm512_mul_ps(v, qs), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                t = _mm512_mask_mov_ps(t, _mm512_cmp_ps_mask(t, qlo, _CMP_LT_OQ), qlo);
+                t = _mm512_mask_mov_ps(t, _mm512_cmp_ps_mask(t, qhi, _CMP_GT_OQ), qhi);
+                v = _mm512_mul_ps(t, qinv);
+            }
+            if (relu)
+                v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+            if (!toint) {
+                _mm512_mask_storeu_ps(y + r * w + j, k, v);
+                continue;
+            }
+            __m512 t = _mm512_roundscale_ps(_mm512_mul_ps(v, is), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            t = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, t, _CMP_ORD_Q), t); /* NaN -> 0 */
+            __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(t, ilo), ihi));
+            if (act16)
+                _mm512_mask_cvtsepi32_storeu_epi16(i16 + r * w + j, k, q);
+            else
+                _mm512_mask_cvtsepi32_storeu_epi8(i8 + r * w + j, k, q);
+        }
+    }
+}
+
+__attribute__((target(QS_ENG_AVX512))) static void combine32_avx512(const qs_eng_step *s, const void *acc,
+                                                                    size_t rows, float *y)
+{
+    const int32_t *a = acc;
+    const int32_t *const bias = s->bias32;
+    const size_t n = s->out;
+    const __m512 sc = _mm512_set1_ps(s->out_scale);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t o = 0; o < n; o += 16) {
+            __mmask16 k = n - o >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - o)) - 1);
+            __m512i t = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, a + r * n + o), _mm512_maskz_loadu_epi32(k, bias + o));
+            _mm512_mask_storeu_ps(y + r * n + o, k, _mm512_mul_ps(_mm512_cvtepi32_ps(t), sc));
+        }
 }
 
 __attribute__((target("avx2"))) static void combine32_avx2(const qs_eng_step *s, const void *acc, size_t rows,
@@ -153,8 +275,13 @@ void qs_eng_select_simd(qs_engine *e)
     e->ew = qs_eng_ew_ref;
     e->combine32 = qs_eng_combine32_ref;
 #ifdef QS_ENG_X86
+    /* The same path as the kernels, so QS_KERNELS=ref|avx2 also tests these. */
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && strcmp(e->k.name, "ref") != 0) {
+    if (strcmp(e->k.name, "avx512") == 0 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+        e->ew = ew_avx512;
+        e->combine32 = combine32_avx512;
+    } else if (strcmp(e->k.name, "ref") != 0 && __builtin_cpu_supports("avx2")) {
         e->ew = ew_avx2;
         e->combine32 = combine32_avx2;
     }
