@@ -111,6 +111,68 @@ assert "#%d" % best in html
 print("report content ok: %d plots, %d points" % (len(plots), len(pts)))
 PYEOF
 
+# ---- study metadata the search writes, as the report shows it ----
+$PY - "$T" <<'PYEOF' && ok || bad "search metadata in the report (see above)"
+import json, os, re, sqlite3, sys
+t = sys.argv[1]
+html = open(os.path.join(t, "r.html"), encoding="utf-8").read()
+db = sqlite3.connect(os.path.join(t, "s.db"))
+meta = dict(db.execute("select key, value from meta"))
+m = json.loads(meta["machine"])
+assert m["simd"] and m["cores"] >= 1 and m["cpu"], m
+assert "SIMD %s" % m["simd"] in html and "%d cores" % m["cores"] in html, "machine row"
+assert re.search(r"<th>wall time</th><td>[0-9.]+ s \(search loop\)</td>", html), "wall time row"
+runs = [k for k in meta if k.startswith("run:")]
+assert len(runs) == 1 and abs(float(meta["wall_s"]) - json.loads(meta[runs[0]])["wall_s"]) < 2e-3, (runs, meta["wall_s"])
+assert re.search(r"<th>splits</th><td>train \d+, val \d+, test \d+ samples", html), "splits row"
+test = json.loads(meta["test"])
+best = json.load(open(os.path.join(t, "res", "best.json")))
+b = best["best"][0]
+assert test[str(b["number"])]["accuracy"] == b["test"]["accuracy"], (test, b["test"])
+assert "%.4f" % b["test"]["accuracy"] in html and '<th class="sub">test</th>' in html, "test figures in the table"
+assert re.fullmatch(r"seq_blocks_2\[in[48] w[2348] b[48]\]", b["config"]), b["config"]
+assert b["config"] in html, "configuration text in the report"
+log = json.load(open(os.path.join(t, "res", "log.json")))
+assert all(re.fullmatch(r"seq_blocks_2\[.*\]", x["config"]) for x in log["trials"])
+print("metadata ok:", m["simd"], meta["wall_s"], b["config"])
+PYEOF
+
+# ---- latency as an objective: stored as an object, samples of the front, drawn as boxes;
+# ---- a resumed run adds its own run key and wall_s covers both ----
+sed -e 's/^sum_scaled_metrics = true/sum_scaled_metrics = false/' -e 's/^average_bitwidth.scale = -0.01/latency.scale = 1.0/' \
+    -e '/^bitops.scale/d' -e '/^model_size_bits.scale/d' -e 's/^n_trials = 12/n_trials = 8/' "$T/s.toml" > "$T/lat.toml"
+printf '[search.strategy.hw_runner.latency]\nbudget_s = 0.004\nwarmup_s = 0.0\n' >> "$T/lat.toml"
+expect 0 "latency search" -- "$Q" search --config "$T/lat.toml" --model "$T/m.safetensors" --data "csv:$T/toy.csv" \
+    --study "$T/lat.db" -o "$T/lat"
+stderr_has "front " "multi-objective progress shows the front size"
+expect 0 "latency search resumed" -- "$Q" search --config "$T/lat.toml" --model "$T/m.safetensors" \
+    --data "csv:$T/toy.csv" --study "$T/lat.db" -o "$T/lat" --trials 14
+expect 0 "latency report" -- "$Q" report --study "$T/lat.db" -o "$T/lat.html" --plots "$T/latplots"
+$PY - "$T" <<'PYEOF' && ok || bad "latency metadata and distributions (see above)"
+import json, os, sqlite3, struct, sys, xml.etree.ElementTree as ET
+t = sys.argv[1]
+db = sqlite3.connect(os.path.join(t, "lat.db"))
+meta = dict(db.execute("select key, value from meta"))
+runs = [json.loads(meta[k]) for k in meta if k.startswith("run:")]
+assert len(runs) == 2 and sorted(r["trials"] for r in runs) == [6, 8], runs
+assert float(meta["wall_s"]) <= sum(r["wall_s"] for r in runs) + 2e-3, (meta["wall_s"], runs)
+trials = {n: json.loads(m) for n, m in db.execute("select number, metrics from trials where state='complete'")}
+assert len(trials) == 14
+for n, m in trials.items():
+    lat = m["latency"]
+    assert lat["batch"] == 1 and lat["runs"] >= 1 and lat["ci95_ns"][0] <= lat["median_ns"] <= lat["ci95_ns"][1], lat
+samples = {n: c for n, c in db.execute("select trial, count from trial_samples where name='latency_ns'")}
+best = json.load(open(os.path.join(t, "lat", "best.json")))
+front = [b["number"] for b in best["best"]]
+assert best["mode"] == "pareto" and front and all(n in samples for n in front), (front, samples)
+assert all(samples[n] == trials[n]["latency"]["runs"] for n in samples)
+assert all(b["metrics"]["latency"] == trials[b["number"]]["latency"]["median_ns"] for b in best["best"])
+svg = ET.parse(os.path.join(t, "latplots", "latency.svg")).getroot()
+boxes = [e for e in svg.iter("{http://www.w3.org/2000/svg}rect") if e.get("class") == "box"]
+assert boxes and {int(e.get("data-trial")) for e in boxes} >= set(front), (boxes, front)
+print("latency ok: front", front, "samples for", sorted(samples))
+PYEOF
+
 # ---- screenshot (headless Chromium), when installed ----
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
     expect 0 "screenshot" -- sh scripts/screenshot.sh "$T/r.html" "$T/r.png" 2400

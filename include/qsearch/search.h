@@ -78,6 +78,20 @@ qs_status qs_search_space_build(const qs_search_space *sp, const uint32_t *choic
 /* The space as JSON text (entries, parameters, choices); malloc'd, caller frees. */
 char *qs_search_space_json(const qs_search_space *sp);
 
+/* Compact text of a configuration's searched values, grouped per entry:
+ * "seq_blocks_2[in6.3 w8.5] seq_blocks_5[w4]" (in/w/b = data_in/weight/bias
+ * width, ".N" its frac width when that is searched too; other keys "key=value").
+ * Truncated to cap - 1 characters; returns the length it needed (as snprintf). */
+size_t qs_search_config_text(const qs_search_space *sp, const uint32_t *choices, char *buf, size_t cap);
+
+/* The same from flattened names[n] ("seq_blocks_2/config/weight_width") and the
+ * chosen values' texts values[n], for readers without a built space (the report). */
+size_t qs_search_config_text_names(size_t n, const char *const *names, const char *const *values, char *buf,
+                                   size_t cap);
+
+/* Caption explaining qs_search_config_text's notation (a static string). */
+const char *qs_search_config_text_legend(void);
+
 /* ---- strategy, metrics, constraints ---- */
 
 typedef enum {
@@ -150,6 +164,8 @@ typedef struct {
     size_t pruned, failed;
     int have_best;
     double best;          /* best objective so far (single objective) */
+    size_t n_objectives;  /* 1: single objective (best above), else a Pareto front */
+    size_t front;         /* several objectives: size of the feasible Pareto front so far */
     double elapsed_s;
     size_t done_here;     /* trials finished by this process */
 } qs_search_progress;
@@ -205,7 +221,11 @@ typedef struct {
 
 /* Runs the search to cfg->n_trials trials in the study (a resumed study
  * continues where it stopped), then re-evaluates the best trial(s) on the test
- * split. res is filled on success (free with qs_search_result_free). */
+ * split. res is filled on success (free with qs_search_result_free). Study
+ * metadata written (docs/search.md): space, config, model, arch, dataset,
+ * splits, float_baseline, machine, seed, sampler, qsearch_version at the start;
+ * run:<time>:<host>:<pid> (this run), wall_s (union of all runs) and test (merged)
+ * at the end; "latency_ns" samples of trials that ranked best when they finished. */
 qs_status qs_search_run(const qs_search_options *opt, qs_search_result *res, qs_error *err);
 void qs_search_result_free(qs_search_result *res);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "qsearch/log.h"
@@ -30,7 +31,8 @@ static void on_signal(int sig)
 }
 
 typedef struct {
-    int tty;
+    int tty;   /* stderr is a terminal: one \r-updated line */
+    int color; /* ... and NO_COLOR is unset: bold allowed */
     double last;
 } progress_state;
 
@@ -41,7 +43,8 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* A \r-updated line on a terminal; otherwise a plain line every few seconds. */
+/* A \r-updated line on a terminal; otherwise a plain line every few seconds.
+ * Shows the best value (one objective) or the Pareto front's size. */
 static void progress(void *ctx, const qs_search_progress *p)
 {
     progress_state *s = ctx;
@@ -52,68 +55,18 @@ static void progress(void *ctx, const qs_search_progress *p)
     s->last = t;
     double rate = p->elapsed_s > 0 ? (double)p->done_here / p->elapsed_s : 0;
     double eta = rate > 0 && p->target > p->done ? (double)(p->target - p->done) / rate : 0;
-    char best[64] = "-";
-    if (p->have_best)
-        snprintf(best, sizeof best, "%.6g", p->best);
+    char best[64] = "best -";
+    if (p->n_objectives > 1)
+        snprintf(best, sizeof best, "front %zu", p->front);
+    else if (p->have_best)
+        snprintf(best, sizeof best, "best %.6g", p->best);
     if (s->tty)
-        fprintf(stderr, "\r\033[1m%zu/%zu\033[0m trials  best %s  pruned %zu  failed %zu  %.1f/s  ETA %.0fs\033[K%s",
-                p->done, p->target, best, p->pruned, p->failed, rate, eta, last ? "\n" : "");
+        fprintf(stderr, "\r%s%zu/%zu%s trials  %s  pruned %zu  failed %zu  %.1f/s  ETA %.0fs\033[K%s",
+                s->color ? "\033[1m" : "", p->done, p->target, s->color ? "\033[0m" : "", best, p->pruned,
+                p->failed, rate, eta, last ? "\n" : "");
     else
-        fprintf(stderr, "search: %zu/%zu trials, best %s, pruned %zu, failed %zu, %.1f trials/s, ETA %.0f s\n", p->done,
+        fprintf(stderr, "search: %zu/%zu trials, %s, pruned %zu, failed %zu, %.1f trials/s, ETA %.0f s\n", p->done,
                 p->target, best, p->pruned, p->failed, rate, eta);
-}
-
-/* Short text of one searched value: "seq_blocks_2/config/weight_width" = 6
- * followed by "...weight_frac_width" = 4 reads "w6.4"; other parameters
- * read "key=value". */
-static size_t compact_param(char *buf, size_t cap, const char *key, const char *value, const char *next_key,
-                            const char *next_value, int *used_next)
-{
-    static const struct { const char *width, *frac, *tag; } roles[] = {
-        {"data_in_width", "data_in_frac_width", "in"},
-        {"weight_width", "weight_frac_width", "w"},
-        {"bias_width", "bias_frac_width", "b"},
-    };
-    *used_next = 0;
-    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
-        if (strcmp(key, roles[i].width) != 0)
-            continue;
-        if (next_key && strcmp(next_key, roles[i].frac) == 0) {
-            *used_next = 1;
-            return (size_t)snprintf(buf, cap, " %s%s.%s", roles[i].tag, value, next_value);
-        }
-        return (size_t)snprintf(buf, cap, " %s%s", roles[i].tag, value);
-    }
-    return (size_t)snprintf(buf, cap, " %s=%s", key, value);
-}
-
-/* "seq_blocks_2[in6.3 w6.4] seq_blocks_5[...]": the searched values grouped by entry. */
-static void config_text(const qs_search_space *sp, const uint32_t *choices, char *buf, size_t cap)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t p = 0; p < sp->n_params && len < cap; p++) {
-        const char *name = sp->names[p], *slash = strstr(name, "/config/");
-        size_t group = slash ? (size_t)(slash - name) : 0;
-        const char *key = slash ? slash + 8 : name;
-        const char *value = sp->all[sp->searched[p]].choices[choices[p]];
-        int first = p == 0 || strncmp(sp->names[p - 1], name, group + 1) != 0;
-        if (first)
-            len += (size_t)snprintf(buf + len, cap - len, "%s%.*s[", p ? "] " : "", (int)group, name);
-        const char *next_key = NULL, *next_value = NULL;
-        if (p + 1 < sp->n_params && strncmp(sp->names[p + 1], name, group + 1) == 0) {
-            next_key = sp->names[p + 1] + group + 8;
-            next_value = sp->all[sp->searched[p + 1]].choices[choices[p + 1]];
-        }
-        int used_next;
-        if (len < cap)
-            len += compact_param(buf + len, cap - len, key, value, next_key, next_value, &used_next);
-        p += (size_t)used_next;
-    }
-    if (len + 2 < cap && sp->n_params)
-        snprintf(buf + len, cap - len, "]");
-    for (char *c = buf; (c = strstr(c, "[ ")) != NULL;)
-        memmove(c + 1, c + 2, strlen(c + 2) + 1);
 }
 
 static const qs_search_result *sort_result;
@@ -152,7 +105,7 @@ static void print_table(const qs_search_result *r, const qs_search_options *o)
         cli_info("%7lld", (long long)x->number);
         for (size_t k = 0; k < r->n_objectives; k++)
             cli_info(" %12.6g", x->values[k]);
-        config_text(o->space, x->choices, text, sizeof text);
+        qs_search_config_text(o->space, x->choices, text, sizeof text);
         cli_info(" %8.4f %8.4f %8.3f  %s\n", x->metrics[QS_SM_ACCURACY], x->has_test ? x->test_accuracy : NAN,
                  x->metrics[QS_SM_AVG_BITWIDTH], text);
     }
@@ -278,7 +231,7 @@ static qs_status run_search(search_args *a, json_t **out, qs_error *err)
     qs_model_meta_init(&s.meta);
     qs_status st = prepare(a, &s, err);
     qs_search_result res = {0};
-    progress_state ps = {cli_stderr_is_tty(), 0};
+    progress_state ps = {isatty(STDERR_FILENO), cli_stderr_is_tty(), 0};
     qs_search_options o = {.cfg = &s.cfg, .space = &s.space, .model = s.model, .meta = &s.meta, .ds = &s.ds,
                            .model_name = a->model, .data_spec = a->data, .config_text = s.text, .study = s.study,
                            .jobs = a->jobs > 0 ? a->jobs : s.cfg.n_jobs, .progress = progress, .progress_ctx = &ps,

@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "qsearch/search.h"
 #include "report_internal.h"
 
 #ifndef QS_VERSION
@@ -30,7 +32,8 @@ static const char *const css =
     "text-align:left;vertical-align:top}th{background:#f0f4f8}td.n{text-align:right;font-variant-numeric:"
     "tabular-nums;white-space:nowrap}\n"
     "table.summary th{width:190px}tr.best td{background:#fff4dc}\n"
-    "td.cfg{font-family:'DejaVu Sans Mono',monospace;font-size:11px;white-space:pre-line;min-width:260px}\n"
+    "td.cfg{font-family:'DejaVu Sans Mono',monospace;font-size:11px}td.cfg span{white-space:nowrap}"
+    "td.test{background:#f4f8fb}tr.best td.test{background:#f7eccd}th small{font-weight:normal;color:#555}th.grp,th.sub{text-align:center}\n"
     "figure{margin:14px 0 22px}figcaption{font-size:13px;color:#444;max-width:800px}\n"
     "figure svg{max-width:100%;height:auto;border:1px solid #e5e5e5}\n"
     "pre{background:#f6f6f6;border:1px solid #ddd;padding:8px;font-size:12px;overflow:auto;max-height:420px}\n"
@@ -121,7 +124,12 @@ static void summary_trials(qs_svg_buf *b, const rep_data *d)
         if (isfinite(d->trials[i].finished_at))
             hi = fmax(hi, d->trials[i].finished_at);
     }
-    if (w)
+    size_t runs = 0;
+    for (size_t i = 0; i < d->n_meta; i++)
+        runs += strncmp(d->meta_key[i], "run:", 4) == 0;
+    if (w && runs > 1)
+        snprintf(line, sizeof line, "%s s (search loop; %zu runs, overlapping time counted once)", w, runs);
+    else if (w)
         snprintf(line, sizeof line, "%s s (search loop)", w);
     else if (hi >= lo)
         snprintf(line, sizeof line, "%.3f s (first claim to last finish)", hi - lo);
@@ -152,7 +160,13 @@ static void summary(qs_svg_buf *b, const rep_data *d, const char *study_path)
     row_text(b, "splits", splits);
     char acc[64];
     num_text(d->float_accuracy, acc, sizeof acc);
-    row_text(b, "float baseline (val accuracy)", isfinite(d->float_accuracy) ? acc : NULL);
+    const char *ta = json_field(f, "test_accuracy", tmp, sizeof tmp);
+    if (isfinite(d->float_accuracy) && ta) {
+        snprintf(line, sizeof line, "%s (val), %s (test)", acc, ta);
+        row_text(b, "float model accuracy", line);
+    } else {
+        row_text(b, "float baseline (val accuracy)", isfinite(d->float_accuracy) ? acc : NULL);
+    }
     json_decref(f);
     if (isfinite(d->space_size))
         snprintf(line, sizeof line, "%.6g configurations (%zu searched parameters)", d->space_size, d->n_params);
@@ -199,9 +213,139 @@ static void config_text(qs_svg_buf *b, const rep_data *d)
     }
 }
 
-/* Columns of the best-trials table: metrics some shown row has. */
+/* Columns of the best-trials table: metrics some shown row has; the quality
+ * metrics are followed by their test-split figures when the study holds them. */
 static const rep_metric_id table_metrics[] = {RM_ACCURACY, RM_ACCURACY_MACRO, RM_LOSS, RM_LATENCY, RM_MODEL_SIZE,
                                                RM_AVG_BITWIDTH, RM_BITOPS, RM_ENERGY};
+#define N_TABLE_METRICS (sizeof table_metrics / sizeof table_metrics[0])
+
+typedef struct {
+    int kind;      /* 0: objective idx, 1: metric table_metrics[idx], 2: test figure idx (0..2) */
+    size_t idx;
+    char head[64]; /* column (or group) title */
+    char note[32]; /* under the title: "objective, maximize" */
+    char sub[8];   /* second header row: "val" / "test", or "" */
+} table_col;
+
+static const char *const table_label[RM_COUNT] = {
+    [RM_ACCURACY] = "accuracy", [RM_ACCURACY_MACRO] = "macro accuracy", [RM_LOSS] = "loss",
+    [RM_LATENCY] = "latency (ns)", [RM_MODEL_SIZE] = "model size (bits)", [RM_AVG_BITWIDTH] = "avg bit width",
+    [RM_BITOPS] = "BitOPs", [RM_ENERGY] = "energy (J)"};
+
+/* Objective k equals metric column j on every shown row (a multi-objective
+ * term with scale 1): the table shows that number once. */
+static int same_numbers(const rep_data *d, size_t rows, size_t k, rep_metric_id m)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const rep_trial *t = &d->trials[d->ranked[r]];
+        double a = t->values[k], b = t->m[m];
+        if (!(a == b || (isnan(a) && isnan(b))))
+            return 0;
+    }
+    return 1;
+}
+
+static size_t table_columns(const rep_data *d, size_t rows, table_col *col)
+{
+    int show[N_TABLE_METRICS] = {0}, test = 0;
+    size_t obj_of[N_TABLE_METRICS], n = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const rep_trial *t = &d->trials[d->ranked[r]];
+        for (size_t k = 0; k < N_TABLE_METRICS; k++)
+            show[k] |= isfinite(t->m[table_metrics[k]]);
+        test |= t->has_test;
+    }
+    int merged[16] = {0};
+    for (size_t j = 0; j < N_TABLE_METRICS; j++) {
+        obj_of[j] = SIZE_MAX;
+        for (size_t k = 0; show[j] && d->n_obj > 1 && k < d->n_obj && obj_of[j] == SIZE_MAX; k++)
+            if (!merged[k] && same_numbers(d, rows, k, table_metrics[j])) {
+                obj_of[j] = k;
+                merged[k] = 1;
+            }
+    }
+    for (size_t k = 0; k < d->n_obj; k++)
+        if (!merged[k]) {
+            col[n] = (table_col){.kind = 0, .idx = k};
+            snprintf(col[n].head, sizeof col[n].head, "%s", d->obj_names[k]);
+            n++;
+        }
+    for (size_t j = 0; j < N_TABLE_METRICS; j++) {
+        rep_metric_id m = table_metrics[j];
+        int quality = m == RM_ACCURACY || m == RM_ACCURACY_MACRO || m == RM_LOSS;
+        table_col c = {.kind = 1, .idx = j};
+        snprintf(c.head, sizeof c.head, "%s", table_label[m]);
+        if (obj_of[j] != SIZE_MAX)
+            snprintf(c.note, sizeof c.note, "objective, %s", qs_direction_name(d->dirs[obj_of[j]]));
+        if (show[j]) {
+            col[n] = c;
+            snprintf(col[n++].sub, sizeof c.sub, "%s", quality && test ? "val" : "");
+        }
+        if (quality && test) {
+            col[n] = c;
+            col[n].kind = 2;
+            col[n].idx = (size_t)(m - RM_ACCURACY);
+            snprintf(col[n++].sub, sizeof c.sub, "test");
+        }
+    }
+    return n;
+}
+
+/* One or two header rows: a quality metric with test figures heads a val | test pair. */
+static void table_head(qs_svg_buf *b, const table_col *col, size_t nc)
+{
+    int two = 0;
+    for (size_t c = 0; c < nc; c++)
+        two |= col[c].sub[0] != 0;
+    qs_svg_printf(b, "<tr><th%s>rank</th><th%s>trial</th>", two ? " rowspan=\"2\"" : "", two ? " rowspan=\"2\"" : "");
+    for (size_t c = 0; c < nc;) {
+        size_t span = 1;
+        while (col[c].sub[0] && c + span < nc && col[c + span].sub[0] && strcmp(col[c + span].head, col[c].head) == 0)
+            span++;
+        if (col[c].sub[0])
+            qs_svg_printf(b, "<th colspan=\"%zu\" class=\"grp\">", span);
+        else
+            qs_svg_printf(b, "<th%s>", two ? " rowspan=\"2\"" : "");
+        esc(b, col[c].head);
+        if (col[c].note[0]) {
+            qs_svg_printf(b, "<br/><small>");
+            esc(b, col[c].note);
+            qs_svg_printf(b, "</small>");
+        }
+        qs_svg_printf(b, "</th>");
+        c += span;
+    }
+    qs_svg_printf(b, "<th%s>configuration</th></tr>\n", two ? " rowspan=\"2\"" : "");
+    if (!two)
+        return;
+    qs_svg_printf(b, "<tr>");
+    for (size_t c = 0; c < nc; c++)
+        if (col[c].sub[0])
+            qs_svg_printf(b, "<th class=\"sub\">%s</th>", col[c].sub);
+    qs_svg_printf(b, "</tr>\n");
+}
+
+/* The configuration cell: one nowrap span per layer, so a long one wraps between layers only. */
+static void config_cell(qs_svg_buf *b, const rep_data *d, const rep_trial *t)
+{
+    qs_svg_printf(b, "<td class=\"cfg\">");
+    char *text = rep_config_text(d, t);
+    const char *p = text ? text : "(configuration unknown)", *q;
+    for (int first = 1;; first = 0) {
+        q = strstr(p, "] ");
+        size_t len = q ? (size_t)(q + 1 - p) : strlen(p);
+        char *part = strndup(p, len);
+        qs_svg_printf(b, "%s<span>", first ? "" : " ");
+        esc(b, part ? part : "");
+        qs_svg_printf(b, "</span>");
+        free(part);
+        if (!q)
+            break;
+        p = q + 2;
+    }
+    free(text);
+    qs_svg_printf(b, "</td>");
+}
 
 static void best_table(qs_svg_buf *b, const rep_data *d, size_t top_k)
 {
@@ -214,54 +358,30 @@ static void best_table(qs_svg_buf *b, const rep_data *d, size_t top_k)
                       d->counts.complete ? " (every completed trial violates a constraint)" : "");
         return;
     }
-    int show[sizeof table_metrics / sizeof table_metrics[0]] = {0}, test = 0;
-    for (size_t r = 0; r < rows; r++) {
-        const rep_trial *t = &d->trials[d->ranked[r]];
-        for (size_t k = 0; k < sizeof table_metrics / sizeof table_metrics[0]; k++)
-            show[k] |= isfinite(t->m[table_metrics[k]]);
-        test |= t->has_test;
-    }
-    qs_svg_printf(b, "<p class=\"note\">%s Validation figures unless marked test.</p>\n",
+    table_col col[16 + 2 * N_TABLE_METRICS];
+    size_t nc = table_columns(d, rows, col);
+    qs_svg_printf(b, "<p class=\"note\">%s Quality figures are on the validation split (what the search selected "
+                     "on) and, headed test, on the held-out test split. Configuration: ",
                   d->n_obj > 1 ? "Non-dominated feasible trials, by the first objective."
                                : "Feasible completed trials, best first; the first row is the chosen configuration.");
-    qs_svg_printf(b, "<table class=\"best\"><tr><th>rank</th><th>trial</th>");
-    for (size_t k = 0; k < d->n_obj; k++) {
-        qs_svg_printf(b, "<th>");
-        esc(b, d->obj_names[k]);
-        qs_svg_printf(b, "</th>");
-    }
-    for (size_t k = 0; k < sizeof table_metrics / sizeof table_metrics[0]; k++)
-        if (show[k])
-            qs_svg_printf(b, "<th>%s%s</th>", rep_metrics[table_metrics[k]].key,
-                          table_metrics[k] == RM_LATENCY ? " (ns)" : table_metrics[k] == RM_ENERGY ? " (J)" : "");
-    if (test)
-        qs_svg_printf(b, "<th>test accuracy</th><th>test accuracy_macro</th><th>test loss</th>");
-    qs_svg_printf(b, "<th>configuration</th></tr>\n");
+    esc(b, qs_search_config_text_legend());
+    qs_svg_printf(b, "</p>\n<table class=\"best\">");
+    table_head(b, col, nc);
     for (size_t r = 0; r < rows; r++) {
         const rep_trial *t = &d->trials[d->ranked[r]];
         char s[64];
         qs_svg_printf(b, "<tr%s><td class=\"n\">%zu</td><td class=\"n\">#%lld</td>", r == 0 ? " class=\"best\"" : "",
                       r + 1, (long long)t->number);
-        for (size_t k = 0; k < d->n_obj; k++) {
-            num_text(t->values[k], s, sizeof s);
-            qs_svg_printf(b, "<td class=\"n\">%s</td>", s);
+        for (size_t c = 0; c < nc; c++) {
+            double v = col[c].kind == 0   ? t->values[col[c].idx]
+                       : col[c].kind == 1 ? t->m[table_metrics[col[c].idx]]
+                       : t->has_test      ? t->test[col[c].idx]
+                                          : NAN;
+            num_text(v, s, sizeof s);
+            qs_svg_printf(b, "<td class=\"n%s\">%s</td>", col[c].kind == 2 ? " test" : "", s);
         }
-        for (size_t k = 0; k < sizeof table_metrics / sizeof table_metrics[0]; k++)
-            if (show[k]) {
-                num_text(t->m[table_metrics[k]], s, sizeof s);
-                qs_svg_printf(b, "<td class=\"n\">%s</td>", s);
-            }
-        for (int k = 0; test && k < 3; k++) {
-            num_text(t->has_test ? t->test[k] : NAN, s, sizeof s);
-            qs_svg_printf(b, "<td class=\"n\">%s</td>", s);
-        }
-        qs_svg_printf(b, "<td class=\"cfg\">");
-        qs_svg_buf l;
-        qs_svg_buf_init(&l);
-        rep_config_label(d, t, &l, "\n");
-        esc(b, l.s ? l.s : "");
-        qs_svg_buf_free(&l);
-        qs_svg_printf(b, "</td></tr>\n");
+        config_cell(b, d, t);
+        qs_svg_printf(b, "</tr>\n");
     }
     qs_svg_printf(b, "</table>\n");
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qsearch/search.h"
 #include "qsearch/toml.h"
 #include "report_internal.h"
 
@@ -587,44 +588,43 @@ static void short_name(const rep_data *d, size_t p, char *out, size_t cap)
 
 void rep_param_short(const rep_data *d, size_t p, char *out, size_t cap) { short_name(d, p, out, cap); }
 
-/* Short form of a config key: data_in_width -> in, weight_frac_width -> w.frac. */
-static void short_key(const char *key, char *out, size_t cap)
+char *rep_config_text(const rep_data *d, const rep_trial *t)
 {
-    static const struct { const char *k, *s; } abbr[] = {
-        {"data_in_width", "in"}, {"weight_width", "w"}, {"bias_width", "b"}, {"data_in_frac_width", "in.frac"},
-        {"weight_frac_width", "w.frac"}, {"bias_frac_width", "b.frac"}, {"name", "fmt"}};
-    for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
-        if (strcmp(key, abbr[i].k) == 0) {
-            snprintf(out, cap, "%s", abbr[i].s);
-            return;
+    size_t n = t->choices ? t->n_choices : 0;
+    const char **names = malloc((n + 1) * sizeof *names), **vals = malloc((n + 1) * sizeof *vals);
+    char(*texts)[2][64] = malloc((n + 1) * sizeof *texts);
+    char *out = NULL;
+    if (names && vals && texts && t->choices) {
+        for (size_t i = 0; i < n; i++) {
+            rep_choice_text(d, i, t->choices[i], texts[i][0], sizeof texts[i][0]);
+            if (i >= d->n_params)
+                snprintf(texts[i][1], sizeof texts[i][1], "p%zu", i);
+            names[i] = i < d->n_params ? d->param_names[i] : texts[i][1];
+            vals[i] = texts[i][0];
         }
-    snprintf(out, cap, "%s", key);
+        size_t len = qs_search_config_text_names(n, names, vals, NULL, 0);
+        if ((out = malloc(len + 1)) != NULL)
+            qs_search_config_text_names(n, names, vals, out, len + 1);
+    }
+    free(names);
+    free(vals);
+    free(texts);
+    return out;
 }
 
 void rep_config_label(const rep_data *d, const rep_trial *t, qs_svg_buf *b, const char *sep)
 {
-    if (!t->choices) {
+    char *text = rep_config_text(d, t);
+    if (!text) {
         qs_svg_printf(b, "(configuration unknown)");
         return;
     }
-    /* One group per layer (or type): "seq_blocks_2: in=8 w=4 b=8", groups joined by sep. */
-    size_t prev_len = 0;
-    const char *prev = NULL;
-    for (size_t i = 0; i < t->n_choices; i++) {
-        char c[64], k[64];
-        rep_choice_text(d, i, t->choices[i], c, sizeof c);
-        const char *n = i < d->n_params ? d->param_names[i] : NULL;
-        const char *slash = n ? strchr(n, '/') : NULL, *last = n ? strrchr(n, '/') : NULL;
-        if (!slash) {
-            qs_svg_printf(b, "%sp%zu=%s", i ? " " : "", i, c);
-            continue;
-        }
-        size_t len = (size_t)(slash - n);
-        if (!prev || len != prev_len || strncmp(prev, n, len) != 0)
-            qs_svg_printf(b, "%s%.*s:", prev ? sep : "", (int)len, n);
-        prev = n;
-        prev_len = len;
-        short_key(last + 1, k, sizeof k);
-        qs_svg_printf(b, " %s=%s", k, c);
+    /* one group per layer (or type), groups joined by sep */
+    const char *p = text, *q;
+    while ((q = strstr(p, "] ")) != NULL) {
+        qs_svg_printf(b, "%.*s%s", (int)(q + 1 - p), p, sep);
+        p = q + 2;
     }
+    qs_svg_printf(b, "%s", p);
+    free(text);
 }

@@ -103,7 +103,10 @@ typedef struct {
 qs_status rep_load(rep_data *d, qs_study *s, qs_error *err);
 void rep_free(rep_data *d);
 const char *rep_meta(const rep_data *d, const char *key); /* NULL when absent */
-/* "seq_blocks_2.weight_width=8, ..." label of a trial's configuration into b. */
+/* Compact configuration text of a trial ("seq_blocks_2[in6.3 w8.5] ...", as
+ * qs_search_config_text), malloc'd; NULL when its choices are unknown. */
+char *rep_config_text(const rep_data *d, const rep_trial *t);
+/* The same into b, one group per layer (or type), groups joined by sep. */
 void rep_config_label(const rep_data *d, const rep_trial *t, qs_svg_buf *b, const char *sep);
 /* Short name of searched parameter p: "seq_blocks_2.weight_width". */
 void rep_param_short(const rep_data *d, size_t p, char *out, size_t cap);

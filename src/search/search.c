@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "qsearch/log.h"
+#include "qsearch/pareto.h"
 #include "qsearch/rng.h"
 #include "search_driver.h"
 
@@ -97,6 +98,66 @@ static qs_status push_row(search_driver *d, const uint32_t *choices, qs_sampler_
     d->numbers[d->h.n_trials] = number;
     QS_TRY(qs_history_push(&d->h, choices, st, values, cons, err));
     return set_add(d, qs_sampler_config_hash(d->n_params, choices), err);
+}
+
+/* ---- the best trials so far (progress, and whose latency samples to keep) ---- */
+
+static void best_reset(search_driver *d)
+{
+    d->n_top = 0;
+    d->n_front = 0;
+}
+
+/* Adds history row `row` (just finished) to the best-so-far set: single
+ * objective, the SEARCH_TOP best feasible values; several, the feasible Pareto
+ * front (rows it dominates leave). Returns 1 when the row entered the set: then
+ * it may end among the final best, whose latency samples the report draws.
+ * A trial in the final top K (or front) always entered it when it finished. */
+static int best_add(search_driver *d, size_t row, qs_error *err, qs_status *st)
+{
+    const qs_history *h = &d->h;
+    const double *v = h->values + row * d->n_obj;
+    if (h->states[row] != QS_SAMPLER_COMPLETE)
+        return 0;
+    if (d->n_cons && qs_pareto_violation(h->constraints + row * d->n_cons, d->n_cons) != 0)
+        return 0;
+    for (size_t k = 0; k < d->n_obj; k++)
+        if (isnan(v[k]))
+            return 0;
+    if (d->n_obj == 1) {
+        int max = h->directions[0] == QS_MAXIMIZE;
+        size_t i = d->n_top;
+        while (i > 0 && (max ? v[0] > d->top[i - 1] : v[0] < d->top[i - 1]))
+            i--;
+        if (i >= SEARCH_TOP)
+            return 0;
+        size_t n = d->n_top < SEARCH_TOP ? d->n_top + 1 : SEARCH_TOP;
+        memmove(d->top + i + 1, d->top + i, (n - 1 - i) * sizeof *d->top);
+        d->top[i] = v[0];
+        d->n_top = n;
+        return 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_front; i++) {
+        const double *f = h->values + d->front[i] * d->n_obj;
+        if (qs_pareto_dominates(f, v, d->n_obj, h->directions))
+            return 0;
+        if (!qs_pareto_dominates(v, f, d->n_obj, h->directions))
+            d->front[k++] = d->front[i];
+    }
+    if (k == d->front_cap) {
+        size_t cap = d->front_cap ? 2 * d->front_cap : 64;
+        size_t *f = realloc(d->front, cap * sizeof *f);
+        if (!f) {
+            *st = qs_error_set(err, QS_ERR_NOMEM, "search: out of memory");
+            return 0;
+        }
+        d->front = f;
+        d->front_cap = cap;
+    }
+    d->front[k++] = row;
+    d->n_front = k;
+    return 1;
 }
 
 typedef struct {
@@ -195,6 +256,11 @@ static qs_status reload(search_driver *d, qs_error *err)
     reload_ctx r = {.d = d, .st = QS_OK, .err = err};
     QS_TRY(qs_study_trials(d->opt->study, reload_one, &r, err));
     QS_TRY(r.st);
+    best_reset(d);
+    qs_status st = QS_OK;
+    for (size_t i = 0; st == QS_OK && i < d->h.n_trials; i++)
+        best_add(d, i, err, &st);
+    QS_TRY(st);
     d->expect_total = r.total;
     d->expect_done = r.done;
     return QS_OK;
@@ -309,12 +375,20 @@ static void evaluate_all(const search_driver *d, search_worker *w, int jobs, sea
 
 static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+/* Every computed metric; latency as DESIGN.md's object (batch 1, ns) when measured. */
 static char *metrics_json(const search_task *t)
 {
     json_t *o = json_object();
-    for (int k = 0; k < QS_SM_COUNT; k++)
-        if (!isnan(t->metrics[k]))
-            json_object_set_new(o, qs_search_metric_name((qs_search_metric)k), num_or_null(t->metrics[k]));
+    for (int k = 0; k < QS_SM_COUNT; k++) {
+        if (isnan(t->metrics[k]))
+            continue;
+        json_t *v = num_or_null(t->metrics[k]);
+        if (k == QS_SM_LATENCY && t->lat_runs > 0)
+            v = json_pack("{s:i, s:o, s:o, s:[o, o], s:i}", "batch", 1, "median_ns", v, "p95_ns",
+                          num_or_null(t->lat_p95_ns), "ci95_ns", num_or_null(t->lat_ci_lo_ns),
+                          num_or_null(t->lat_ci_hi_ns), "runs", t->lat_runs);
+        json_object_set_new(o, qs_search_metric_name((qs_search_metric)k), v);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
@@ -384,6 +458,14 @@ static qs_status finish_batch(search_driver *d, search_task *t, size_t n, qs_err
             d->h.values[lo * d->n_obj + k] = vals[i * d->n_obj + k];
         for (size_t k = 0; k < d->n_cons; k++)
             d->h.constraints[lo * d->n_cons + k] = t[i].cons[d->cons_id[k]];
+        /* a trial among the best so far keeps its latency samples (for the report) */
+        if (best_add(d, lo, err, &st) && t[i].lat_samples && st == QS_OK)
+            st = qs_study_put_samples_f64(d->opt->study, t[i].number, "latency_ns", t[i].lat_samples,
+                                          (size_t)t[i].lat_runs, err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].lat_samples);
+        t[i].lat_samples = NULL;
     }
     if (st == QS_OK) {
         d->expect_done += (int64_t)n;
@@ -476,6 +558,8 @@ static void report(const search_driver *d, size_t target, double t0)
         p.pruned += s == QS_SAMPLER_PRUNED;
         p.failed += s == QS_SAMPLER_FAILED;
     }
+    p.n_objectives = d->n_obj;
+    p.front = d->n_front;
     if (d->n_obj == 1) {
         size_t b;
         bool found;
@@ -548,6 +632,8 @@ qs_status qs_search_loop(search_driver *d, size_t *target_out, qs_error *err)
             B = batch_size(d, (qs_search_now_s() - b0) / (double)(d->done_here - before));
         if (st == QS_OK)
             report(d, target, t0);
+        if (st == QS_OK && qs_search_now_s() - d->run_meta_at >= SEARCH_RUN_META_S)
+            st = qs_search_run_meta(d, err); /* a killed run still counts in wall_s */
     }
     for (int k = 0; w && k < jobs; k++)
         qs_search_worker_free(&w[k]);

@@ -32,6 +32,10 @@ typedef struct {
     double metrics[QS_SM_COUNT];
     double cons[QS_SC_COUNT];   /* value - limit; NAN when unset or not computed */
     double duration_s;
+    /* latency (serial phase): per-call statistics, ns, and the per-run samples */
+    double lat_p95_ns, lat_ci_lo_ns, lat_ci_hi_ns;
+    int lat_runs;               /* 0: not measured */
+    double *lat_samples;        /* [lat_runs] malloc'd, freed when the batch finishes; may be NULL */
 } search_task;
 
 typedef struct {
@@ -55,7 +59,20 @@ typedef struct {
     qs_sampler *sampler, *fallback;   /* fallback: bruteforce, for duplicates */
     int64_t expect_total, expect_done; /* study counts as this process last knew them */
     size_t done_here;
+    /* the best trials so far (rebuilt on reload): single objective, the best
+     * SEARCH_TOP feasible values; several, the feasible front's history rows */
+    double top[16];
+    size_t n_top;
+    size_t *front, n_front, front_cap;
+    /* this run's metadata key run:<UTC start>:<host>:<pid>, rewritten every
+     * SEARCH_RUN_META_S so a killed run still counts (docs/search.md) */
+    char run_key[320];
+    double run_t0, run_started_at, run_meta_at; /* monotonic start, Unix start, last write (monotonic) */
 } search_driver;
+
+#define SEARCH_RUN_META_S 10.0
+
+#define SEARCH_TOP 12 /* trials that keep latency samples: as many as the report's default top K */
 
 double qs_search_now_s(void);
 qs_status qs_search_worker_init(search_worker *w, const qs_model *m, size_t val_n, size_t cache_layer, qs_error *err);
@@ -70,6 +87,11 @@ void qs_search_latency_task(const search_driver *d, search_worker *w, search_tas
  * AVX2 (__builtin_cpu_supports) and gives the same answers. */
 size_t qs_search_argmax_ref(const float *row, size_t n, int *special);
 size_t qs_search_argmax_avx2(const float *row, size_t n, int *special);
+
+/* Writes this run's key (wall_s = loop time so far, trials done here) and the
+ * study's wall_s (union of all runs); called at the start, every
+ * SEARCH_RUN_META_S from the loop, and at the end. */
+qs_status qs_search_run_meta(search_driver *d, qs_error *err);
 
 /* JSON text helpers shared by the driver and the result reader. */
 char *qs_search_choices_json(const uint32_t *choices, size_t n);

@@ -323,6 +323,14 @@ void qs_search_latency_task(const search_driver *d, search_worker *w, search_tas
         set_failed(t, st, err.msg);
     } else {
         t->metrics[QS_SM_LATENCY] = r.per_sample_ns;
+        t->lat_p95_ns = r.p95_ns;
+        t->lat_ci_lo_ns = r.ci95_lo_ns;
+        t->lat_ci_hi_ns = r.ci95_hi_ns;
+        t->lat_runs = r.runs;
+        free(t->lat_samples);
+        t->lat_samples = NULL;
+        if (r.runs > 0 && (t->lat_samples = malloc((size_t)r.runs * sizeof *t->lat_samples)) != NULL)
+            memcpy(t->lat_samples, r.sample_ns, (size_t)r.runs * sizeof *t->lat_samples);
         double lim = d->cfg->limit[QS_SC_LATENCY];
         if (!isnan(lim))
             t->cons[QS_SC_LATENCY] = r.per_sample_ns - lim;

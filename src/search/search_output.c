@@ -35,6 +35,120 @@ static json_t *params_json(const qs_search_space *sp, const uint32_t *choices)
     return o;
 }
 
+/* ---- compact configuration text ---- */
+
+/* Appends to buf[cap] at *len; *len counts what was needed (as snprintf). */
+__attribute__((format(printf, 4, 5))) static void put(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*len < cap ? buf + *len : NULL, *len < cap ? cap - *len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len += (size_t)n;
+}
+
+/* One searched value: a width followed by its frac width reads "w6.4"
+ * (*used_next = 1: the next parameter was consumed); others "key=value". */
+static void compact_param(char *buf, size_t cap, size_t *len, const char *key, const char *value,
+                          const char *next_key, const char *next_value, int *used_next)
+{
+    static const struct { const char *width, *frac, *tag; } roles[] = {
+        {"data_in_width", "data_in_frac_width", "in"},
+        {"weight_width", "weight_frac_width", "w"},
+        {"bias_width", "bias_frac_width", "b"},
+    };
+    *used_next = 0;
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        if (strcmp(key, roles[i].width) != 0)
+            continue;
+        if (next_key && strcmp(next_key, roles[i].frac) == 0) {
+            *used_next = 1;
+            put(buf, cap, len, "%s%s.%s", roles[i].tag, value, next_value);
+        } else {
+            put(buf, cap, len, "%s%s", roles[i].tag, value);
+        }
+        return;
+    }
+    put(buf, cap, len, "%s=%s", key, value);
+}
+
+/* Length of the entry part of a flattened name ("seq_blocks_2" of
+ * "seq_blocks_2/config/weight_width"; 0 when it has no "/config/"), and its key. */
+static size_t split_name(const char *name, const char **key)
+{
+    const char *slash = strstr(name, "/config/");
+    *key = slash ? slash + 8 : name;
+    return slash ? (size_t)(slash - name) : 0;
+}
+
+static int same_entry(const char *a, const char *b)
+{
+    const char *ka, *kb;
+    size_t ga = split_name(a, &ka), gb = split_name(b, &kb);
+    return ga == gb && strncmp(a, b, ga) == 0;
+}
+
+size_t qs_search_config_text_names(size_t n, const char *const *names, const char *const *values, char *buf,
+                                   size_t cap)
+{
+    size_t len = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (size_t p = 0; p < n; p++) {
+        const char *key;
+        size_t group = split_name(names[p], &key);
+        if (p == 0 || !same_entry(names[p - 1], names[p]))
+            put(buf, cap, &len, "%s%.*s[", p ? "] " : "", (int)group, names[p]);
+        else
+            put(buf, cap, &len, " ");
+        const char *next_key = NULL, *next_value = NULL;
+        if (p + 1 < n && same_entry(names[p + 1], names[p])) {
+            split_name(names[p + 1], &next_key);
+            next_value = values[p + 1];
+        }
+        int used_next;
+        compact_param(buf, cap, &len, key, values[p], next_key, next_value, &used_next);
+        p += (size_t)used_next;
+    }
+    if (n)
+        put(buf, cap, &len, "]");
+    return len;
+}
+
+size_t qs_search_config_text(const qs_search_space *sp, const uint32_t *choices, char *buf, size_t cap)
+{
+    const char **vals = malloc((sp->n_params + 1) * sizeof *vals);
+    if (!vals) {
+        if (cap)
+            buf[0] = '\0';
+        return 0;
+    }
+    for (size_t p = 0; p < sp->n_params; p++)
+        vals[p] = sp->all[sp->searched[p]].choices[choices[p]];
+    size_t len = qs_search_config_text_names(sp->n_params, sp->names, vals, buf, cap);
+    free(vals);
+    return len;
+}
+
+const char *qs_search_config_text_legend(void)
+{
+    return "layer[in6.3 w8.5 b8]: data_in width 6 with 3 fractional bits, weight width 8 with 5 fractional "
+           "bits, bias width 8 (\".N\" appears when the fractional width is searched too); other searched "
+           "keys read key=value. Only searched parameters are listed; the rest are as the config fixes them.";
+}
+
+/* config text of a trial, malloc'd (NULL on failure) */
+static char *config_string(const qs_search_space *sp, const uint32_t *choices)
+{
+    char small[512];
+    size_t need = qs_search_config_text(sp, choices, small, sizeof small);
+    char *s = malloc(need + 1);
+    if (s)
+        qs_search_config_text(sp, choices, s, need + 1);
+    return s;
+}
+
 static json_t *metrics_obj(const double *m)
 {
     json_t *o = json_object();
@@ -53,10 +167,13 @@ static json_t *trial_json(const qs_search_result *r, const qs_search_options *op
     for (int k = 0; k < QS_SC_COUNT; k++)
         if (!isnan(opt->cfg->limit[k]))
             json_object_set_new(cons, qs_search_constraint_name((qs_search_constraint)k), num(x->constraints[k]));
-    json_t *t = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "number", (json_int_t)x->number, "state",
-                          qs_trial_state_name(x->state), "params", params_json(opt->space, x->choices), "metrics",
+    char *cfg = config_string(opt->space, x->choices);
+    json_t *t = json_pack("{s:I, s:s, s:s?, s:o, s:o, s:o, s:o, s:b, s:o}", "number", (json_int_t)x->number, "state",
+                          qs_trial_state_name(x->state), "config", cfg, "params", params_json(opt->space, x->choices),
+                          "metrics",
                           metrics_obj(x->metrics), "objectives", vals, "constraints", cons, "feasible", x->feasible,
                           "duration_s", num(x->duration_s));
+    free(cfg);
     if (x->error)
         json_object_set_new(t, "error", json_string(x->error));
     if (x->has_test)

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "qsearch/kernels.h"
 #include "qsearch/log.h"
 #include "search_driver.h"
 
@@ -57,26 +59,60 @@ static qs_status evaluate_float(const qs_model *m, const qs_eval_inputs *in, dou
     return QS_OK;
 }
 
-static void machine_text(char *buf, size_t cap)
+/* The CPU's widest SIMD level, as __builtin_cpu_supports sees it. */
+static void simd_text(char *buf, size_t cap)
 {
-    char host[256] = "?";
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) {
+        snprintf(buf, cap, "AVX-512%s%s%s", __builtin_cpu_supports("avx512vnni") ? " VNNI" : "",
+                 __builtin_cpu_supports("avx512bf16") ? " BF16" : "",
+                 __builtin_cpu_supports("avx512fp16") ? " FP16" : "");
+    } else if (__builtin_cpu_supports("avx2")) {
+        snprintf(buf, cap, "AVX2%s", __builtin_cpu_supports("fma") ? " FMA" : "");
+    } else {
+        snprintf(buf, cap, "SSE2 (baseline x86-64)");
+    }
+#else
+    snprintf(buf, cap, "none known (not x86)");
+#endif
+}
+
+/* {"host", "cpu", "cores", "online_cpus", "simd", "kernels"} of this machine. */
+static char *machine_json(void)
+{
+    char host[256] = "?", cpu[256] = "?", simd[64], line[512];
     gethostname(host, sizeof host - 1);
-    char cpu[256] = "?";
     FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
     while (f && fgets(line, sizeof line, f))
         if (strncmp(line, "model name", 10) == 0) {
             char *p = strchr(line, ':');
             if (p) {
-                snprintf(cpu, sizeof cpu, "%s", p + 2);
+                snprintf(cpu, sizeof cpu, "%s", p + (p[1] == ' ' ? 2 : 1));
                 cpu[strcspn(cpu, "\n")] = 0;
             }
             break;
         }
     if (f)
         fclose(f);
-    snprintf(buf, cap, "{\"host\": \"%s\", \"cpu\": \"%s\", \"online_cpus\": %ld}", host, cpu,
-             sysconf(_SC_NPROCESSORS_ONLN));
+    simd_text(simd, sizeof simd);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s}", "host", host, "cpu", cpu, "cores", (json_int_t)cores,
+                          "online_cpus", (json_int_t)cores, "simd", simd, "kernels", qs_kernels_active());
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return text;
+}
+
+static qs_status meta_json(qs_study *s, const char *key, json_t *v, qs_error *err)
+{
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(v);
+    if (!text)
+        return qs_error_set(err, QS_ERR_NOMEM, "search: out of memory");
+    qs_status st = qs_study_meta_set(s, key, text, err);
+    free(text);
+    return st;
 }
 
 static qs_status store_meta(search_driver *d, const char *space_json, qs_error *err)
@@ -92,8 +128,19 @@ static qs_status store_meta(search_driver *d, const char *space_json, qs_error *
     QS_TRY(qs_study_meta_set(s, "dataset", o->data_spec, err));
     snprintf(buf, sizeof buf, "{\"val_accuracy\": %.17g, \"val_samples\": %zu}", d->float_val_accuracy, d->val.n);
     QS_TRY(qs_study_meta_set(s, "float_baseline", buf, err));
-    machine_text(buf, sizeof buf);
-    QS_TRY(qs_study_meta_set(s, "machine", buf, err));
+    char *machine = machine_json();
+    if (!machine)
+        return qs_error_set(err, QS_ERR_NOMEM, "search: out of memory");
+    qs_status st = qs_study_meta_set(s, "machine", machine, err);
+    free(machine);
+    QS_TRY(st);
+    const qs_dataset *ds = o->ds;
+    int n = snprintf(buf, sizeof buf, "train %zu, val %zu, test %zu samples; the search selects on val", ds->train.n,
+                     ds->val.n, ds->test.n);
+    if (d->val.n < ds->val.n && n > 0 && (size_t)n < sizeof buf)
+        snprintf(buf + n, sizeof buf - (size_t)n, " (its first %zu, num_samples)", d->val.n);
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", the best trials are re-evaluated on test");
+    QS_TRY(qs_study_meta_set(s, "splits", buf, err));
     snprintf(buf, sizeof buf, "%" PRIu64, d->cfg->seed);
     QS_TRY(qs_study_meta_set(s, "seed", buf, err));
     QS_TRY(qs_study_meta_set(s, "sampler", qs_sampler_kind_name(d->cfg->sampler), err));
@@ -180,6 +227,7 @@ static void teardown(search_driver *d)
     qs_sampler_delete(d->fallback);
     free(d->numbers);
     free(d->set);
+    free(d->front);
 }
 
 /* ---- the result ---- */
@@ -232,6 +280,8 @@ static int collect_one(void *ctx, const qs_trial_record *t)
     json_t *m = t->metrics_json ? json_loads(t->metrics_json, 0, NULL) : NULL;
     for (int k = 0; m && k < QS_SM_COUNT; k++) {
         json_t *v = json_object_get(m, qs_search_metric_name((qs_search_metric)k));
+        if (json_is_object(v)) /* latency: {"median_ns": ...} (per sample at batch 1) */
+            v = json_object_get(v, "median_ns");
         if (json_is_number(v))
             x->metrics[k] = json_number_value(v);
     }
@@ -338,22 +388,171 @@ static qs_status collect(search_driver *d, qs_search_result *r, qs_error *err)
     return test_figures(d, r, err);
 }
 
+/* ---- metadata written when a run ends ----
+ * Resumed runs and processes sharing the study each add their own key
+ * run:<UTC start>:<host>:<pid>, so none overwrites another's; wall_s is the
+ * union of those runs' loop intervals (overlapping runs counted once),
+ * recomputed by every run at its end; test merges the test-split figures
+ * (deterministic per configuration, so concurrent writers agree). */
+
+typedef struct {
+    double (*span)[2];
+    size_t n, cap;
+    int oom;
+} span_list;
+
+static int run_span(void *ctx, const char *key, const char *value)
+{
+    span_list *l = ctx;
+    if (strncmp(key, "run:", 4) != 0)
+        return 0;
+    json_t *o = json_loads(value, 0, NULL);
+    double a = json_number_value(json_object_get(o, "started_at")), w = json_number_value(json_object_get(o, "wall_s"));
+    json_decref(o);
+    if (!(w >= 0) || !isfinite(a))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        double(*v)[2] = realloc(l->span, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return 1;
+        }
+        l->span = v;
+        l->cap = cap;
+    }
+    l->span[l->n][0] = a;
+    l->span[l->n++][1] = a + w;
+    return 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const double *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* Total length of the union of the runs' [start, start + wall_s] intervals. */
+static qs_status runs_wall(qs_study *s, double *wall, size_t *runs, qs_error *err)
+{
+    span_list l = {0};
+    qs_status st = qs_study_meta_list(s, run_span, &l, err);
+    if (st == QS_OK && l.oom)
+        st = qs_error_set(err, QS_ERR_NOMEM, "search: out of memory");
+    double total = 0, lo = 0, hi = -INFINITY;
+    if (st == QS_OK && l.n)
+        qsort(l.span, l.n, sizeof *l.span, cmp_span);
+    for (size_t i = 0; st == QS_OK && i < l.n; i++) {
+        if (l.span[i][0] > hi) {
+            if (hi > lo)
+                total += hi - lo;
+            lo = l.span[i][0];
+            hi = l.span[i][1];
+        } else if (l.span[i][1] > hi) {
+            hi = l.span[i][1];
+        }
+    }
+    if (hi > lo)
+        total += hi - lo;
+    free(l.span);
+    *wall = total;
+    *runs = l.n;
+    return st;
+}
+
+static qs_status store_test(qs_study *s, const qs_search_result *r, qs_error *err)
+{
+    char *old = NULL;
+    QS_TRY(qs_study_meta_get(s, "test", &old, err));
+    json_t *o = old ? json_loads(old, 0, NULL) : NULL;
+    free(old);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    for (size_t i = 0; i < r->n_best; i++) {
+        const qs_search_trial *x = &r->trials[r->best[i]];
+        char key[32];
+        snprintf(key, sizeof key, "%" PRId64, x->number);
+        if (x->has_test)
+            json_object_set_new(o, key, json_pack("{s:f, s:f, s:f, s:I}", "accuracy", x->test_accuracy,
+                                                  "accuracy_macro", x->test_accuracy_macro, "loss", x->test_loss,
+                                                  "samples", (json_int_t)r->test_samples));
+    }
+    return meta_json(s, "test", o, err);
+}
+
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void run_begin(search_driver *d)
+{
+    char host[256] = "?", stamp[32] = "?";
+    gethostname(host, sizeof host - 1);
+    d->run_t0 = qs_search_now_s();
+    d->run_started_at = unix_now();
+    time_t t = (time_t)d->run_started_at;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(d->run_key, sizeof d->run_key, "run:%s.%03dZ:%.255s:%ld", stamp,
+             (int)fmod(d->run_started_at * 1000, 1000), host, (long)getpid());
+}
+
+qs_status qs_search_run_meta(search_driver *d, qs_error *err)
+{
+    qs_study *s = d->opt->study;
+    char host[256] = "?";
+    gethostname(host, sizeof host - 1);
+    d->run_meta_at = qs_search_now_s();
+    QS_TRY(meta_json(s, d->run_key,
+                     json_pack("{s:s, s:I, s:f, s:f, s:I, s:i, s:s, s:b}", "host", host, "pid", (json_int_t)getpid(),
+                               "started_at", d->run_started_at, "wall_s", d->run_meta_at - d->run_t0, "trials",
+                               (json_int_t)d->done_here, "jobs", d->opt->jobs, "sampler",
+                               qs_sampler_kind_name(d->cfg->sampler), "stopped", d->opt->stop && *d->opt->stop),
+                     err));
+    double wall;
+    size_t runs;
+    QS_TRY(runs_wall(s, &wall, &runs, err));
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.3f", wall);
+    return qs_study_meta_set(s, "wall_s", buf, err);
+}
+
+static qs_status store_end_meta(search_driver *d, const qs_search_result *r, qs_error *err)
+{
+    qs_study *s = d->opt->study;
+    QS_TRY(meta_json(s, "float_baseline",
+                     json_pack("{s:f, s:I, s:f, s:I}", "val_accuracy", r->float_val_accuracy, "val_samples",
+                               (json_int_t)d->val.n, "test_accuracy", r->float_test_accuracy, "test_samples",
+                               (json_int_t)r->test_samples),
+                     err));
+    return store_test(s, r, err);
+}
+
 qs_status qs_search_run(const qs_search_options *opt, qs_search_result *res, qs_error *err)
 {
     memset(res, 0, sizeof *res);
     search_driver d;
     qs_status st = setup(&d, opt, err);
     size_t target = 0;
-    double t0 = qs_search_now_s();
+    run_begin(&d);
     if (st == QS_OK) {
-        qs_log("search: %zu searched parameters, %.6g configurations; float model: val accuracy %.4f on %zu samples",
-               d.n_params, qs_search_space_size(opt->space), d.float_val_accuracy, d.val.n);
+        qs_log("search: float model: val accuracy %.4f on %zu samples", d.float_val_accuracy, d.val.n);
         if (d.need_latency)
             qs_log("search: latency measured at batch 1 in a serial phase after each parallel batch "
                    "(budget %g s per trial)", opt->cfg->latency_budget_s);
-        st = qs_search_loop(&d, &target, err);
+        st = qs_search_run_meta(&d, err);
     }
-    res->wall_s = qs_search_now_s() - t0;
+    if (st == QS_OK)
+        st = qs_search_loop(&d, &target, err);
+    res->wall_s = qs_search_now_s() - d.run_t0;
+    if (st == QS_OK)
+        st = qs_search_run_meta(&d, err); /* the loop's final time */
     if (st == QS_OK)
         st = collect(&d, res, err);
     res->float_val_accuracy = d.float_val_accuracy;
@@ -361,6 +560,8 @@ qs_status qs_search_run(const qs_search_options *opt, qs_search_result *res, qs_
     res->evaluated_here = d.done_here;
     res->latency_measured = d.need_latency;
     res->val_samples = d.val.n;
+    if (st == QS_OK)
+        st = store_end_meta(&d, res, err);
     teardown(&d);
     if (st)
         qs_search_result_free(res);
