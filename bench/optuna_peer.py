@@ -88,7 +88,9 @@ def read_table(path):
                 sys.exit(f"{path}:{lineno}: {len(row)} fields, expected {len(header)}")
             try:
                 key = tuple(int(x) for x in row[:-m])
-                table[key] = [float(x) for x in row[-m:]]
+                # an empty value: that configuration has no objective (pruned,
+                # failed or infeasible in qsearch compare's table.csv)
+                table[key] = [float(x) if x != "" else math.nan for x in row[-m:]]
             except ValueError as e:
                 sys.exit(f"{path}:{lineno}: {e}")
             for i, k in enumerate(key):
@@ -108,6 +110,21 @@ def hypervolume(points, ref, signs):
 
 def quartiles(x):
     return np.percentile(x, 50), np.percentile(x, 25), np.percentile(x, 75)
+
+
+def quantile_inf(x, q):
+    """Linear-interpolation quantile (numpy's default) where never = inf:
+    inf once it touches an inf (numpy gives nan for inf - inf); as
+    qs_compare_quantile in qsearch compare."""
+    x = sorted(x)
+    pos = q * (len(x) - 1)
+    lo = int(math.floor(pos))
+    if lo + 1 >= len(x):
+        return x[-1]
+    f, a, b = pos - lo, x[lo], x[lo + 1]
+    if math.isinf(a) or math.isinf(b):
+        return a if f == 0 else math.inf
+    return a + f * (b - a)
 
 
 def main():
@@ -139,7 +156,7 @@ def main():
     if m > 1 and (not a.ref or len(a.ref.split(",")) != m):
         sys.exit("several objectives need --ref with one value per objective")
     ref = [float(x) for x in a.ref.split(",")] if m > 1 else None
-    first = [v[0] for v in table.values()]
+    first = [v[0] for v in table.values() if not math.isnan(v[0])]
     best_all = max(first) if dirs[0] == "maximize" else min(first)
     better = max if dirs[0] == "maximize" else min
 
@@ -161,14 +178,15 @@ def main():
                 key = tuple(trial.suggest_categorical(n, list(range(c)))
                             for n, c in zip(names, n_choices))
                 v = table[key]
-                return v[0] if m == 1 else tuple(v)
+                return v[0] if m == 1 else tuple(v)  # NaN: Optuna records a failed trial
 
             study.optimize(objective, n_trials=a.trials)
             best = None
             for t, tr in enumerate(study.trials):
                 if m == 1:
-                    best = tr.value if best is None else better(best, tr.value)
-                    curves[rep, t] = best
+                    if tr.value is not None and not math.isnan(tr.value):
+                        best = tr.value if best is None else better(best, tr.value)
+                    curves[rep, t] = math.nan if best is None else best
                 else:
                     curves[rep, t] = hypervolume([x.values for x in study.trials[: t + 1]],
                                                  ref, signs)
@@ -183,8 +201,9 @@ def main():
         for rep in range(a.repeats):
             hit = np.nonzero(np.abs(curves[rep] - best_all) <= tol)[0]
             need.append(hit[0] + 1 if hit.size else math.inf)
+        med, q1, q3 = (quantile_inf(need, q) for q in (0.5, 0.25, 0.75))
         print(f"optuna {name}: median trials to within 1% of the optimum "
-              f"{np.median(need)} (reached in {sum(np.isfinite(need))}/{a.repeats} repeats)",
+              f"{med} [q1 {q1}, q3 {q3}] (reached in {sum(np.isfinite(need))}/{a.repeats} repeats)",
               file=sys.stderr)
 
 
