@@ -194,6 +194,15 @@ def main():
     study.optimize(objective, n_trials=a.trials)
     t_wall = time.perf_counter() - t0
 
+    # where the loop's time goes: the torch evaluations alone, same configurations
+    t0 = time.perf_counter()
+    for tr in study.trials:
+        per_layer = {i: dict(v) for i, v in fixed.items()}
+        for name, i, key, _ in searched:
+            per_layer[i][key] = tr.params[name]
+        score(per_layer)
+    t_eval = time.perf_counter() - t0
+
     # the same work: qsearch's first trials re-scored in torch
     diff, worst = 0, 0.0
     for row in qtrials[: a.check]:
@@ -214,6 +223,8 @@ def main():
           f"(whole command {q_wall:.2f} s incl. loading, float baseline, test re-evaluation)")
     print(f"PyTorch + Optuna: {a.trials} trials, study.optimize {t_wall:.3f} s = {t_rate:.1f} trials/s "
           f"(torch {torch.__version__}, optuna {optuna.__version__}, {torch.get_num_threads()} thread(s))")
+    print(f"                  of which torch evaluation {t_eval:.3f} s ({1e3 * t_eval / a.trials:.2f} ms/trial), "
+          f"Optuna's sampler and bookkeeping {t_wall - t_eval:.3f} s")
     print(f"ratio qsearch / (PyTorch + Optuna): {q_rate / t_rate:.1f}x trials per second")
     print(f"check: {min(a.check, len(qtrials))} qsearch trials re-scored in torch: {diff} accuracies differ "
           f"(largest difference {worst:.2e}; float summation order can flip a rare prediction)")
