@@ -96,11 +96,11 @@ static void test_table(void)
     CHECK_NEAR(t.optimum, 0.2, 0);
     /* replay: the infeasible 0.9 never becomes the best */
     double v[12], b[12];
-    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_BRUTEFORCE, 0, 12, 0, v, b, &err), QS_OK);
+    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_BRUTEFORCE, 0, 12, 0, v, b, NULL, &err), QS_OK);
     CHECK_NEAR(b[11], 0.2, 0);
     CHECK(isnan(v[5]) && isnan(v[7]) && isnan(v[11]));
     /* TPE copes with pruned, failed and infeasible rows (constraints go to the sampler) */
-    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_TPE, 3, 12, 0, v, b, &err), QS_OK);
+    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_TPE, 3, 12, 0, v, b, NULL, &err), QS_OK);
     CHECK_NEAR(b[11], 0.2, 0); /* 12 distinct trials on 12 configurations: all seen */
     qs_compare_table_free(&t);
     qs_compare_table_free(NULL);
@@ -115,7 +115,7 @@ static void test_replay(void)
     make_table(&t, 3, nc, f_index, QS_MAXIMIZE);
     double v[80], b[80];
     /* bruteforce: bruteforce order, then exhausted: values NAN, best carried */
-    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_BRUTEFORCE, 9, 80, 0, v, b, &err), QS_OK);
+    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_BRUTEFORCE, 9, 80, 0, v, b, NULL, &err), QS_OK);
     int order_ok = 1;
     for (int i = 0; i < 60; i++)
         order_ok &= v[i] == i && b[i] == i;
@@ -123,7 +123,7 @@ static void test_replay(void)
     CHECK(isnan(v[60]) && isnan(v[79]) && b[79] == 59);
     /* random, skipping duplicates: the first 60 trials are all 60 configurations */
     for (int kind = QS_SAMPLER_RANDOM; kind <= QS_SAMPLER_NSGAII; kind++) {
-        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 5, 80, 0, v, b, &err), QS_OK);
+        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 5, 80, 0, v, b, NULL, &err), QS_OK);
         unsigned char seen[60] = {0};
         int distinct = 1, mono = 1;
         for (int i = 0; i < 60; i++) {
@@ -134,8 +134,13 @@ static void test_replay(void)
         CHECK(distinct && mono);
         CHECK(b[59] == 59 && isnan(v[60]));
     }
-    /* counting duplicates: random repeats configurations on a 60-configuration space */
-    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_RANDOM, 5, 80, 1, v, b, &err), QS_OK);
+    /* random repeats itself on 60 configurations: skipping replaces those proposals */
+    qs_compare_dup_stats d = {99, 99};
+    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_RANDOM, 5, 60, 0, v, b, &d, &err), QS_OK);
+    CHECK(d.duplicates > 0 && d.reasked <= d.duplicates);
+    /* counting duplicates: the repeats are trials */
+    CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_RANDOM, 5, 80, 1, v, b, &d, &err), QS_OK);
+    CHECK_INT(d.duplicates, 0);
     unsigned char seen[60] = {0};
     int repeats = 0;
     for (int i = 0; i < 80; i++) {
@@ -146,10 +151,10 @@ static void test_replay(void)
     /* same seed, same curve; another seed, another one */
     double v2[80], b2[80];
     for (int kind = QS_SAMPLER_RANDOM; kind <= QS_SAMPLER_NSGAII; kind++) {
-        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 11, 40, 0, v, b, &err), QS_OK);
-        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 11, 40, 0, v2, b2, &err), QS_OK);
+        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 11, 40, 0, v, b, NULL, &err), QS_OK);
+        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 11, 40, 0, v2, b2, NULL, &err), QS_OK);
         CHECK(memcmp(v, v2, 40 * sizeof *v) == 0 && memcmp(b, b2, 40 * sizeof *b) == 0);
-        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 12, 40, 0, v2, b2, &err), QS_OK);
+        CHECK_INT(qs_compare_replay(&t, (qs_sampler_kind)kind, 12, 40, 0, v2, b2, NULL, &err), QS_OK);
         CHECK(memcmp(v, v2, 40 * sizeof *v) != 0);
     }
     qs_compare_table_free(&t);
@@ -213,7 +218,7 @@ static void test_run_summary(void)
         CHECK_INT(s->kind, kinds[k]);
         /* each repeat is the replay with seed 100 + rep */
         double v[50], b[50];
-        qs_compare_replay(&t, kinds[k], 100 + 3, 50, 0, v, b, &err);
+        qs_compare_replay(&t, kinds[k], 100 + 3, 50, 0, v, b, NULL, &err);
         CHECK(memcmp(b, s->best + 3 * 50, sizeof b) == 0);
         /* median and quartiles at trial 30 computed directly */
         double x[7];

@@ -55,15 +55,24 @@ qs_status qs_compare_table_finish(qs_compare_table *t, qs_error *err);
 /* 1 when configuration idx is COMPLETE with a value and every constraint <= 0. */
 int qs_compare_table_feasible(const qs_compare_table *t, uint64_t idx);
 
+/* How a replay handled repeated proposals (count_duplicates = 0). */
+typedef struct {
+    size_t duplicates; /* trials whose sampler proposal repeated a configuration */
+    size_t reasked;    /* of those, replaced by a re-ask of the same sampler with a derived
+                          seed; the rest by a uniform draw or the first free configuration */
+} qs_compare_dup_stats;
+
 /* Replays sampler kind with seed for n_trials trials against the table, as
  * `qsearch search --jobs 1` would run it on a new study: value[i] is trial i's
  * objective (NAN unless COMPLETE and feasible), best[i] the best feasible
  * objective so far (NAN before the first). count_duplicates = 0: a repeated
  * proposal is replaced as the search driver does (never evaluated twice; once
  * every configuration is taken the remaining trials keep the last best);
- * 1: every ask is a trial, repeats included (Optuna's loop). */
+ * 1: every ask is a trial, repeats included (Optuna's loop). dups (may be
+ * NULL) receives how repeats were handled. */
 qs_status qs_compare_replay(const qs_compare_table *t, qs_sampler_kind kind, uint64_t seed, size_t n_trials,
-                            int count_duplicates, double *value, double *best, qs_error *err);
+                            int count_duplicates, double *value, double *best, qs_compare_dup_stats *dups,
+                            qs_error *err);
 
 /* Quantile q in [0, 1] of x[n] sorted ascending, by linear interpolation
  * between order statistics at q (n - 1) (numpy's default); +inf entries allowed
@@ -82,6 +91,7 @@ typedef struct {
     size_t *within;            /* [repeats] trials to within rel of the optimum, 0 = never */
     double within_median, within_q1, within_q3; /* over repeats, never = +inf */
     size_t never;              /* repeats that never got within */
+    qs_compare_dup_stats dups; /* summed over repeats */
 } qs_compare_sampler;
 
 typedef struct {

@@ -207,6 +207,15 @@ static void print_table(const qs_compare_result *r, const compare_args *a)
                  qs_sampler_kind_name(s->kind), s->within_median, s->within_q1, s->within_q3, N, s->never,
                  r->opt.repeats);
     }
+    if (r->opt.count_duplicates)
+        return;
+    cli_info("repeated proposals replaced (as qsearch search does; all repeats together):\n");
+    for (size_t k = 0; k < r->n_samplers; k++) {
+        const qs_compare_sampler *s = &r->s[k];
+        cli_info("  %-11s %zu of %zu trials, %zu by a re-ask with a derived seed, %zu by a uniform draw or the "
+                 "first free configuration\n", qs_sampler_kind_name(s->kind), s->dups.duplicates, N * r->opt.repeats,
+                 s->dups.reasked, s->dups.duplicates - s->dups.reasked);
+    }
 }
 
 static qs_status run_compare(compare_args *a, json_t **out, qs_error *err)

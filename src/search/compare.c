@@ -145,6 +145,7 @@ typedef struct {
     unsigned char *taken; /* [size] */
     uint64_t seed;
     size_t n_trials;
+    qs_compare_dup_stats dups;
 } replay_state;
 
 static uint64_t index_of(const qs_compare_table *t, const uint32_t *c)
@@ -178,8 +179,10 @@ static qs_status propose_fresh(replay_state *r, uint32_t *out, bool *exhausted, 
             for (size_t i = 0; i < t->n_params; i++)
                 out[i] = (uint32_t)qs_rng_below(&g, t->n_choices[i]);
         }
-        if (!ex && !r->taken[index_of(t, out)])
+        if (!ex && !r->taken[index_of(t, out)]) {
+            r->dups.reasked += a <= DUP_RESEED;
             return QS_OK;
+        }
     }
     if (!r->fallback) {
         qs_sampler_options o;
@@ -201,8 +204,10 @@ static qs_status replay_loop(replay_state *r, int count_duplicates, double *valu
     for (size_t i = 0; i < r->n_trials; i++) {
         if (!exhausted) {
             st = qs_sampler_ask(r->s, &r->h, c, &exhausted, err);
-            if (st == QS_OK && !exhausted && !count_duplicates && r->taken[index_of(t, c)])
+            if (st == QS_OK && !exhausted && !count_duplicates && r->taken[index_of(t, c)]) {
+                r->dups.duplicates++;
                 st = propose_fresh(r, c, &exhausted, err);
+            }
         }
         if (st)
             break;
@@ -228,7 +233,8 @@ static qs_status replay_loop(replay_state *r, int count_duplicates, double *valu
 }
 
 qs_status qs_compare_replay(const qs_compare_table *t, qs_sampler_kind kind, uint64_t seed, size_t n_trials,
-                            int count_duplicates, double *value, double *best, qs_error *err)
+                            int count_duplicates, double *value, double *best, qs_compare_dup_stats *dups,
+                            qs_error *err)
 {
     replay_state r;
     memset(&r, 0, sizeof r);
@@ -246,6 +252,8 @@ qs_status qs_compare_replay(const qs_compare_table *t, qs_sampler_kind kind, uin
         st = qs_error_set(err, QS_ERR_NOMEM, "compare: out of memory");
     if (st == QS_OK)
         st = replay_loop(&r, count_duplicates, value, best, err);
+    if (dups)
+        *dups = r.dups;
     free(r.taken);
     qs_history_free(&r.h);
     qs_sampler_delete(r.fallback);
@@ -355,9 +363,13 @@ qs_status qs_compare_run(const qs_compare_table *t, const qs_compare_options *o,
         qs_compare_sampler *s = &r->s[k];
         s->kind = o->samplers[k];
         st = alloc_sampler(s, o->repeats, o->n_trials, err);
-        for (size_t rep = 0; st == QS_OK && rep < o->repeats; rep++)
+        for (size_t rep = 0; st == QS_OK && rep < o->repeats; rep++) {
+            qs_compare_dup_stats d;
             st = qs_compare_replay(t, s->kind, o->seed + rep, o->n_trials, o->count_duplicates,
-                                   s->value + rep * o->n_trials, s->best + rep * o->n_trials, err);
+                                   s->value + rep * o->n_trials, s->best + rep * o->n_trials, &d, err);
+            s->dups.duplicates += d.duplicates;
+            s->dups.reasked += d.reasked;
+        }
         if (st == QS_OK)
             summarise(s, o, t->optimum, tmp);
     }
