@@ -133,6 +133,12 @@ import csv, json, sys
 assert json.load(open(sys.argv[1] + "/compare.json"))["duplicates"] == "count"
 r = lambda d: [x["value"] for x in csv.DictReader(open(d + "/runs.csv")) if x["sampler"] == "tpe" and x["seed"] == "3"]
 assert r(sys.argv[1]) != r(sys.argv[2])' "$T/c4" "$T/c1"
+pycheck "counted replays are their own curves in the study" '
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+n = dict(con.execute("select sampler, count(*) from curves group by sampler").fetchall())
+assert n == {"bruteforce": 200, "nsgaii": 200, "random": 200, "tpe": 200, "tpe (duplicates counted)": 200}, n' \
+    "$T/study.db"
 expect 0 "report draws the curves" -- "$Q" report --study "$T/study.db" -o "$T/r.html"
 if grep -q "tpe" "$T/r.html" && grep -q "sec-curves" "$T/r.html"; then ok; else bad "report has the curves"; fi
 

@@ -129,7 +129,9 @@ void qs_compare_result_free(qs_compare_result *r);
 qs_status qs_compare_exhaustive(const qs_search_options *opt, uint64_t max_configs, qs_compare_table *t,
                                 qs_search_result *res, qs_error *err);
 
-/* Stores every repeat's curve in the study's curves table (qs_study_put_curve). */
+/* Stores every repeat's curve in the study's curves table (qs_study_put_curve),
+ * named after the sampler ("tpe"), or "tpe (duplicates counted)" for such
+ * replays; a stored curve of the same name and repeat is replaced. */
 qs_status qs_compare_store_curves(const qs_compare_result *r, qs_study *study, qs_error *err);
 
 /* The summary document (new reference): optimum, options, per sampler the curve

@@ -84,11 +84,15 @@ qs_status qs_compare_exhaustive(const qs_search_options *opt, uint64_t max_confi
 qs_status qs_compare_store_curves(const qs_compare_result *r, qs_study *study, qs_error *err)
 {
     size_t N = r->opt.n_trials;
-    for (size_t k = 0; k < r->n_samplers; k++)
+    for (size_t k = 0; k < r->n_samplers; k++) {
+        /* replays that count duplicates are another experiment: their own curve name */
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", qs_sampler_kind_name(r->s[k].kind),
+                 r->opt.count_duplicates ? " (duplicates counted)" : "");
         for (size_t rep = 0; rep < r->opt.repeats; rep++)
-            QS_TRY(qs_study_put_curve(study, qs_sampler_kind_name(r->s[k].kind), (int)rep,
-                                      (int64_t)(r->opt.seed + rep), r->s[k].value + rep * N, r->s[k].best + rep * N, N,
-                                      err));
+            QS_TRY(qs_study_put_curve(study, name, (int)rep, (int64_t)(r->opt.seed + rep), r->s[k].value + rep * N,
+                                      r->s[k].best + rep * N, N, err));
+    }
     return QS_OK;
 }
 
