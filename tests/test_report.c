@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "qsearch/report.h"
 #include "qsearch/rng.h"
+#include "qsearch/search.h"
 #include "qsearch/study.h"
 #include "xml_check.h"
 
@@ -517,6 +518,13 @@ static void test_multi_objective(void)
         rows++;
     CHECK_INT(rows, want + 1); /* + header */
     CHECK(html && strstr(html, "id=\"history_1\"")); /* one history per objective */
+    /* objectives equal to metrics (scale 1) are shown once, in the metric's column */
+    char *head = tab ? strndup(tab, (size_t)(strstr(tab, "</tr>") - tab)) : NULL;
+    CHECK(head && strstr(head, "accuracy<br/><small>objective, maximize</small>"));
+    CHECK(head && strstr(head, "avg bit width<br/><small>objective, minimize</small>"));
+    CHECK(head && !strstr(head, "accuracy (maximize)"));
+    CHECK_INT(count(head ? head : "", ">accuracy<"), 1);
+    free(head);
     free(html);
     qs_study_close(s);
 }
@@ -690,6 +698,31 @@ static void bench(size_t n)
     qs_study_close(s);
 }
 
+/* The compact configuration text shared by the CLI table, best.json and the report. */
+static void test_config_text(void)
+{
+    const char *names[] = {"seq_blocks_2/config/data_in_width", "seq_blocks_2/config/data_in_frac_width",
+                           "seq_blocks_2/config/weight_width", "seq_blocks_5/config/weight_width",
+                           "seq_blocks_5/config/name", "seq_blocks_5/config/bias_frac_width",
+                           "seq_blocks_5/config/bias_width"};
+    const char *vals[] = {"6", "3", "8", "4", "integer", "2", "8"};
+    const char *want = "seq_blocks_2[in6.3 w8] seq_blocks_5[w4 name=integer bias_frac_width=2 b8]";
+    char buf[256];
+    CHECK_INT(qs_search_config_text_names(7, names, vals, buf, sizeof buf), strlen(want));
+    CHECK_STR(buf, want);
+    char small[11];
+    CHECK_INT(qs_search_config_text_names(7, names, vals, small, sizeof small), strlen(want)); /* as snprintf */
+    CHECK_STR(small, "seq_blocks");
+    CHECK_INT(qs_search_config_text_names(7, names, vals, NULL, 0), strlen(want));
+    CHECK_INT(qs_search_config_text_names(0, names, vals, buf, sizeof buf), 0);
+    CHECK_STR(buf, "");
+    const char *tn[] = {"linear/config/weight_width", "linear/config/weight_frac_width", "relu/config/data_in_width"};
+    const char *tv[] = {"8", "NA", "4"};
+    qs_search_config_text_names(3, tn, tv, buf, sizeof buf);
+    CHECK_STR(buf, "linear[w8.NA] relu[in4]");
+    CHECK(strstr(qs_search_config_text_legend(), "weight width 8 with 5 fractional bits") != NULL);
+}
+
 int main(void)
 {
     const char *base = getenv("QS_TEST_TMP");
@@ -714,6 +747,7 @@ int main(void)
     RUN(test_decimation);
     RUN(test_bad_values);
     RUN(test_write_files);
+    RUN(test_config_text);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

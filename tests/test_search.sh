@@ -140,4 +140,30 @@ if command -v sqlite3 > /dev/null; then
     if [ "$got" = "$SIZE|$SIZE|$SIZE" ]; then ok; else bad "two workers: study holds $got, expected $SIZE each"; fi
 fi
 
+if $PY -c 'import json,sqlite3,sys; db=sqlite3.connect(sys.argv[1]); meta=dict(db.execute("select key, value from meta"))
+runs=[json.loads(v) for k, v in meta.items() if k.startswith("run:")]
+assert len(runs) == 2 and sum(r["trials"] for r in runs) == int(sys.argv[2]), runs
+w=float(meta["wall_s"]); assert max(r["wall_s"] for r in runs) - 2e-3 <= w <= sum(r["wall_s"] for r in runs) + 2e-3, (w, runs)
+best=json.load(open(sys.argv[3]))["best"][0]; test=json.loads(meta["test"])
+assert test[str(best["number"])]["accuracy"] == best["test"]["accuracy"], (test, best)' \
+    "$T/c/s.db" $SIZE "$T/c1/best.json" 2>"$T/pyerr"; then ok
+else bad "two workers: per-run keys, wall_s as their union, test figures: $(cat "$T/pyerr")"; fi
+
+# progress: on a terminal one \r-updated line, bold unless NO_COLOR; plain lines otherwise
+if command -v script > /dev/null; then
+    for nc in "" 1; do
+        NO_COLOR=$nc script -qec "$Q search --config $T/tpe.toml --model $T/toy.safetensors --data $D --trials 6 \
+            -o $T/tty$nc" /dev/null > "$T/tty$nc.out" 2>&1 < /dev/null
+    done
+    if grep -q "$(printf '\r')" "$T/tty.out" && grep -q "$(printf '\033')\[1m6/6" "$T/tty.out"; then ok
+    else bad "progress on a terminal: \\r line in bold"; fi
+    if grep -q "$(printf '\r')6/6 trials  best " "$T/tty1.out" && ! grep -q "$(printf '\033')\[1m" "$T/tty1.out"; then ok
+    else bad "progress on a terminal with NO_COLOR: \\r line without bold"; fi
+fi
+expect 0 "progress without a terminal" -- "$Q" search --config "$T/tpe.toml" --model "$T/toy.safetensors" --data "$D" \
+    --trials 4 -o "$T/plain"
+if grep -q "^search: 4/4 trials, best [0-9.]*, pruned 0" "$T/err" && ! grep -q "$(printf '\033')" "$T/err"; then ok
+else bad "plain progress lines: $(grep '4/4' "$T/err")"; fi
+if [ "$(grep -c 'configurations' "$T/err")" -eq 1 ]; then ok; else bad "space size printed more than once"; fi
+
 echo "$pass passed, $fail failed"
