@@ -572,21 +572,29 @@ void rep_choice_text(const rep_data *d, size_t p, uint32_t c, char *out, size_t 
         snprintf(out, cap, "#%u", (unsigned)c);
 }
 
-/* Short parameter name: "seq_blocks_2/config/weight_width" -> "seq_blocks_2.weight_width". */
-static void short_name(const rep_data *d, size_t p, char *out, size_t cap)
+/* Short parameter name in the configuration text's notation:
+ * "seq_blocks_2/config/weight_frac_width" -> "seq_blocks_2 w.frac" (short
+ * enough for the heat map's rotated column labels); other keys stay whole. */
+void rep_param_short(const rep_data *d, size_t p, char *out, size_t cap)
 {
+    static const struct { const char *k, *s; } abbr[] = {
+        {"data_in_width", "in"}, {"weight_width", "w"}, {"bias_width", "b"}, {"data_in_frac_width", "in.frac"},
+        {"weight_frac_width", "w.frac"}, {"bias_frac_width", "b.frac"}};
     if (p >= d->n_params) {
         snprintf(out, cap, "p%zu", p);
         return;
     }
     const char *n = d->param_names[p], *slash = strchr(n, '/'), *last = strrchr(n, '/');
-    if (slash && last)
-        snprintf(out, cap, "%.*s.%s", (int)(slash - n), n, last + 1);
-    else
+    if (!slash || !last) {
         snprintf(out, cap, "%s", n);
+        return;
+    }
+    const char *key = last + 1;
+    for (size_t i = 0; i < sizeof abbr / sizeof abbr[0]; i++)
+        if (strcmp(key, abbr[i].k) == 0)
+            key = abbr[i].s;
+    snprintf(out, cap, "%.*s %s", (int)(slash - n), n, key);
 }
-
-void rep_param_short(const rep_data *d, size_t p, char *out, size_t cap) { short_name(d, p, out, cap); }
 
 char *rep_config_text(const rep_data *d, const rep_trial *t)
 {

@@ -108,7 +108,7 @@ const char *rep_meta(const rep_data *d, const char *key); /* NULL when absent */
 char *rep_config_text(const rep_data *d, const rep_trial *t);
 /* The same into b, one group per layer (or type), groups joined by sep. */
 void rep_config_label(const rep_data *d, const rep_trial *t, qs_svg_buf *b, const char *sep);
-/* Short name of searched parameter p: "seq_blocks_2.weight_width". */
+/* Short name of searched parameter p: "seq_blocks_2 w" (weight_width), "seq_blocks_2 in.frac". */
 void rep_param_short(const rep_data *d, size_t p, char *out, size_t cap);
 /* Non-dominated rows of v[n][m] (all minimised; NaN-free) into idx_out[n]; returns the
  * count (0 also on allocation failure). Lexicographic order, duplicates kept once. */
