@@ -7,13 +7,16 @@
  * (bench/engine_torch.py) and prints the ratios.
  *
  * Models: jsc-s is trained here on letter (30 epochs, the CLI's defaults, < 1 s);
- * the MLP keeps PyTorch's default initialisation (seed 1) unless --mlp-epochs N
- * trains it (latency does not depend on the weights' values).
+ * the MLP is trained for --mlp-epochs N epochs (bench/engine.sh: 1, about 45 s
+ * here), or with 0 keeps PyTorch's default initialisation (seed 1). Latency does
+ * not depend on the weights' values; accuracy and equivalence do.
  *
  * Configs (by type, as configs/quant-int*.toml): every Linear `integer` with
- * data_in 8 bits (frac 4), weight W bits (frac W + 1, at most 14: the weights
- * are small), bias 16 bits (frac f_a + f_w, at most 12); every ReLU's input
- * unsigned 8 bits (frac 4).
+ * data_in 8 bits (frac 4), weight W bits (frac "NA" = W / 2, MASE's default),
+ * bias 16 bits (frac f_a + f_w: added at the accumulator's scale); every ReLU's
+ * input unsigned 8 bits (frac 4). "float" runs the float model through the
+ * engine (no integer layer: float GEMMs on weights transposed once) and
+ * through qs_model_forward (which transposes every Linear's weights per call).
  *
  * Timing: per call, thread CPU time (CLOCK_THREAD_CPUTIME_ID: leaves out the
  * time other processes hold the core on a shared machine), samples of k calls
@@ -118,11 +121,12 @@ typedef struct {
     qs_quant_config cfg[N_WIDTHS];
     qs_quant_model qm[N_WIDTHS];
     qs_engine *eng[N_WIDTHS];
+    qs_engine *feng;        /* float model through the engine */
 } bench_model;
 
 static qs_status set_config(qs_quant_config *cfg, const qs_model *m, int w, qs_error *err)
 {
-    int fa = 4, fw = w + 1 < 14 ? w + 1 : 14, fb = fa + fw < 12 ? fa + fw : 12;
+    int fa = 4, fw = w / 2, fb = fa + fw;
     char sw[16], sfw[16], sfb[16];
     snprintf(sw, sizeof sw, "%d", w);
     snprintf(sfw, sizeof sfw, "%d", fw);
@@ -164,6 +168,8 @@ static void load_model(bench_model *b, int epochs, uint64_t seed)
     }
     b->pool_rows = b->ds.test.n < POOL_MAX ? b->ds.test.n : POOL_MAX;
     b->pool = b->ds.test.x;
+    if (qs_engine_new(&b->feng, b->m, NULL, &err))
+        die("engine", &err);
     for (int w = 0; w < N_WIDTHS; w++) {
         if (set_config(&b->cfg[w], b->m, WIDTHS[w], &err) || qs_quant_model_init(&b->qm[w], b->m, &err) ||
             qs_quant_model_apply(&b->qm[w], &b->cfg[w], &err) || qs_engine_new(&b->eng[w], b->m, &b->cfg[w], &err))
@@ -178,6 +184,7 @@ static void free_model(bench_model *b)
         qs_quant_model_free(&b->qm[w]);
         qs_quant_config_free(&b->cfg[w]);
     }
+    qs_engine_delete(b->feng);
     qs_model_delete(b->m);
     qs_data_free(&b->ds);
 }
@@ -258,7 +265,8 @@ static void add_case(bench_case *cs, int *n, const bench_model *b, const char *c
 
 static void cases_for(bench_case *cs, int *n, bench_model *b, int batch)
 {
-    add_case(cs, n, b, "float", "float", batch, NULL, b->m, NULL);
+    add_case(cs, n, b, "float", "int", batch, b->feng, NULL, NULL);
+    add_case(cs, n, b, "float", "emu", batch, NULL, b->m, NULL);
     for (int w = 0; w < N_WIDTHS; w++) {
         char name[16];
         snprintf(name, sizeof name, "w%d", WIDTHS[w]);
@@ -290,8 +298,8 @@ static void measure(bench_case *cs, int n, int rounds)
 
 static void report(bench_case *cs, int n, int rounds, FILE *json)
 {
-    printf("\n%-10s %-6s %6s %14s %14s %10s\n", "model", "config", "batch", "int ns/call", "emulate ns/call",
-           "emu/int");
+    printf("\n%-10s %-6s %6s %14s %15s %8s\n", "model", "config", "batch", "engine ns/call", "emulate ns/call",
+           "emu/eng");
     for (int i = 0; i < n; i++) {
         bench_case *c = &cs[i];
         double med = median_of(c, rounds) * 1e9;
@@ -299,11 +307,9 @@ static void report(bench_case *cs, int n, int rounds, FILE *json)
             fprintf(json, "{\"kind\":\"latency\",\"model\":\"%s\",\"config\":\"%s\",\"engine\":\"%s\",\"batch\":%d,"
                           "\"median_ns\":%.1f,\"rounds\":%d,\"calls_per_sample\":%d}\n",
                     c->model, c->config, c->path, c->batch, med, rounds, c->iters);
-        if (strcmp(c->path, "float") == 0)
-            printf("%-10s %-6s %6d %14s %14.0f %10s\n", c->model, c->config, c->batch, "-", med, "-");
-        else if (strcmp(c->path, "int") == 0 && i + 1 < n) {
+        if (strcmp(c->path, "int") == 0 && i + 1 < n) {
             double emu = median_of(&cs[i + 1], rounds) * 1e9;
-            printf("%-10s %-6s %6d %14.0f %14.0f %9.1fx\n", c->model, c->config, c->batch, med, emu, emu / med);
+            printf("%-10s %-6s %6d %14.0f %15.0f %7.1fx\n", c->model, c->config, c->batch, med, emu, emu / med);
         }
     }
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """PyTorch eager side of bench/engine.sh: batch-1 and batch-B latency of jsc-s
 (16 features, 26 classes: letter) and mlp:784-1024-1024-10 (fashion-mnist),
-float and with torch.ao.quantization.quantize_dynamic (int8 weights, int8
+float (and, for the MLP, float through oneDNN: torch.utils.mkldnn.to_mkldnn,
+since this Debian build's own float GEMM is the generic reference BLAS) and with
+torch.ao.quantization.quantize_dynamic (int8 weights, int8
 activations quantized per call; the `onednn` quantized engine: this torch
 build has no fbgemm), measured as bench/engine.c measures qsearch: per call,
 thread CPU time (time.thread_time_ns), samples of k calls lasting about 1 ms,
@@ -10,8 +12,8 @@ all cases sampled in interleaved rounds, median over rounds. Single thread
 rows bench/engine.c wrote (DIR/jsc-s_x.npy, DIR/mlp_x.npy), rotated per call.
 Weights are PyTorch's default initialisation (latency does not depend on them).
 
-Prints one JSON object per line: kind "latency", model, config ("float" or
-"torch-int8-dynamic"), engine "torch", batch, median_ns, rounds.
+Prints one JSON object per line: kind "latency", model, config ("float",
+"float-onednn" or "torch-int8-dynamic"), engine "torch", batch, median_ns, rounds.
 
     bench/engine_torch.py --npy DIR [--rounds 15] [--batch 256]
 Run with Debian's /usr/bin/python3 (python3-torch).
@@ -23,6 +25,7 @@ import time
 
 import numpy as np
 import torch
+import torch.utils.mkldnn
 from torch import nn
 
 
@@ -64,6 +67,17 @@ class Case:
         self.iters = 1 if one > 1e6 else int(1e6 / max(one, 1.0)) + 1
 
 
+class OnednnCase(Case):
+    """Float model converted with torch.utils.mkldnn.to_mkldnn: inputs converted per call."""
+
+    def call(self):
+        x = self.pool[self.off:self.off + self.batch]
+        self.module(x.to_mkldnn()).to_dense()
+        self.off += self.batch
+        if self.off + self.batch > len(self.pool):
+            self.off = 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--npy", required=True)
@@ -85,6 +99,8 @@ def main():
         for batch in (1, a.batch):
             cases.append(Case(name, "float", m, pool, batch))
             cases.append(Case(name, "torch-int8-dynamic", q, pool, batch))
+            if name == "mlp":  # oneDNN's float Linear (mkldnn has no BatchNorm1d, so not jsc-s)
+                cases.append(OnednnCase(name, "float-onednn", torch.utils.mkldnn.to_mkldnn(m), pool, batch))
     with torch.inference_mode():
         for c in cases:
             c.calibrate()
