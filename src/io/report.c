@@ -100,8 +100,10 @@ static void summary_machine(qs_svg_buf *b, const rep_data *d)
             cores = json_field(m, "online_cpus", tmp[1], sizeof tmp[1]);
         const char *simd = json_field(m, "simd", tmp[2], sizeof tmp[2]);
         const char *host = json_string_value(json_object_get(m, "host"));
-        snprintf(line, sizeof line, "CPU %s; %s cores; SIMD %s; host %s", cpu ? cpu : "unknown",
-                 cores ? cores : "unknown", simd ? simd : "unknown", host ? host : "unknown");
+        const char *kern = json_string_value(json_object_get(m, "kernels"));
+        snprintf(line, sizeof line, "CPU %s; %s cores; SIMD %s%s%s%s; host %s", cpu ? cpu : "unknown",
+                 cores ? cores : "unknown", simd ? simd : "unknown", kern ? " (integer kernels: " : "",
+                 kern ? kern : "", kern ? ")" : "", host ? host : "unknown");
         row_text(b, "machine", line);
     } else {
         row_text(b, "machine", text); /* free text, or unknown */
