@@ -1,7 +1,8 @@
 /* Integer engine against the emulation path (qs_quant_model + qs_model_forward):
  * bit-identical logits on random models and configs whose float sums are exact,
  * the largest difference reported elsewhere, every kernel path, every step kind
- * (fused elementwise, generic quantizers, int32/int64 epilogues, float layers). */
+ * (fused and composed elementwise passes, generic quantizers, int32/int64 epilogues,
+ * float layers). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "nn/engine_internal.h"
 #include "qsearch/engine.h"
 #include "qsearch/kernels.h"
 #include "qsearch/model.h"
@@ -454,6 +456,70 @@ static void test_predictions_agree(void)
     qs_model_delete(m);
 }
 
+/* The composed pass to ints (one rounding, one clamp) against the literal sequence:
+ * ReLU quantizer finer, coarser and equal to the next Linear's input, no ReLU quantizer,
+ * and NaN/inf/huge inputs, on every path; checks which steps were composed. */
+static void test_composed_pass(void)
+{
+    qs_rng r;
+    qs_rng_seed(&r, 31);
+    qs_model *m = make_model("jsc-s", 16, 5, 12);
+    qs_quant_config cfg;
+    qs_error err;
+    int ok = m && qs_quant_config_init(&cfg, m, &err) == QS_OK;
+    /* relus at 1, 4, 6, 8, 10, 13; linears at 2, 5, 7, 9, 11 */
+    lin_params p2 = {8, 5, 6, 3, 8, 4}, p5 = {6, 1, 6, 3, 8, 4}, p7 = {8, 4, 5, 2, 8, 4}, p9 = {7, 3, 4, 2, 8, 4},
+               p11 = {8, 4, 8, 4, 8, 4};
+    ok = ok && set_relu(&cfg, m, 1, 3, 2, NULL, &err) == QS_OK;  /* f_q 2 < f_i 5: scaled by 8 */
+    ok = ok && set_linear(&cfg, m, 2, &p2, NULL, NULL, &err) == QS_OK;
+    ok = ok && set_relu(&cfg, m, 4, 8, 4, NULL, &err) == QS_OK;  /* f_q 4 > f_i 1: not composable */
+    ok = ok && set_linear(&cfg, m, 5, &p5, NULL, NULL, &err) == QS_OK;
+    ok = ok && set_relu(&cfg, m, 6, 8, 4, NULL, &err) == QS_OK;  /* equal fracs */
+    ok = ok && set_linear(&cfg, m, 7, &p7, NULL, NULL, &err) == QS_OK;
+    /* seq_blocks_8: ReLU without quantizer, then to ints */
+    ok = ok && set_linear(&cfg, m, 9, &p9, NULL, NULL, &err) == QS_OK;
+    ok = ok && set_relu(&cfg, m, 10, 2, 0, NULL, &err) == QS_OK; /* tiny range, f_i 4: bound 3 * 16 = 48 */
+    ok = ok && set_linear(&cfg, m, 11, &p11, NULL, NULL, &err) == QS_OK;
+    CHECK(ok && exact_in_float(m, &cfg));
+    size_t n = 130;
+    float *x = malloc(n * 16 * sizeof *x), *a = malloc(n * 5 * sizeof *a), *b = malloc(n * 5 * sizeof *b);
+    random_inputs(x, n * 16, &r);
+    x[3] = INFINITY, x[20] = -INFINITY, x[40] = 1e30f, x[41] = -1e30f, x[77] = -0.0f;
+    for (int p = 0; ok && p < QS_KPATH_COUNT; p++) {
+        if (!qs_kernels_path_available((qs_kernel_path)p))
+            continue;
+        qs_kernels_select((qs_kernel_path)p, &err);
+        qs_engine *e = NULL;
+        CHECK(run_both(m, &cfg, x, n, a, b, &e));
+        CHECK_INT(count_diff(a, b, n * 5), 0);
+        if (e) {
+            int fast = 0, slow = 0, scaled = 0;
+            for (size_t i = 0; i < e->n_steps; i++)
+                if (e->steps[i].kind == QS_ENG_EW && e->steps[i].toint) {
+                    fast += e->steps[i].fast;
+                    slow += !e->steps[i].fast;
+                    scaled += e->steps[i].fast && e->steps[i].fm != 1.0f;
+                }
+            CHECK_INT(fast, 4);
+            CHECK_INT(slow, 1);
+            CHECK_INT(scaled, 2); /* seq_blocks_1 -> 2 (x8) and 10 -> 11 (x16) */
+        }
+        qs_engine_delete(e);
+    }
+    qs_kernels_init(&err);
+    /* NaN: the engine's integer layers read it as 0 (the emulation propagates it) */
+    x[5] = NAN;
+    qs_engine *e = NULL;
+    CHECK_INT(qs_engine_new(&e, m, &cfg, &err), QS_OK);
+    CHECK_INT(qs_engine_forward_alloc(e, x, 1, b, &err), QS_OK);
+    for (int c = 0; c < 5; c++)
+        CHECK(isfinite(b[c]));
+    qs_engine_delete(e);
+    free(x), free(a), free(b);
+    qs_quant_config_free(&cfg);
+    qs_model_delete(m);
+}
+
 static void test_errors(void)
 {
     qs_model *m = make_model("jsc-tiny", 16, 5, 1), *m2 = make_model("jsc-toy", 16, 5, 1);
@@ -478,6 +544,7 @@ int main(void)
     RUN(test_generic_steps);
     RUN(test_float_and_other_formats);
     RUN(test_predictions_agree);
+    RUN(test_composed_pass);
     RUN(test_errors);
     return qs_test_summary();
 }
