@@ -175,11 +175,13 @@ __attribute__((target(QS_ENG_AVX512))) static void ew_fast_avx512(const qs_eng_s
             if (scale)
                 v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, scale + j)),
                                   _mm512_maskz_loadu_ps(k, shift + j));
-            __m512 t = _mm512_roundscale_ps(_mm512_mul_ps(v, fs), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            if (mul)
-                t = _mm512_mul_ps(t, fm);
+            __m512 t = _mm512_mul_ps(v, fs);
+            if (mul) /* round first: rint(t) * 2^d is not rint(t * 2^d) */
+                t = _mm512_mul_ps(_mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), fm);
             t = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(t, t, _CMP_ORD_Q), t); /* NaN -> 0 */
-            __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(t, lo), hi));
+            /* clamping to integer bounds before rounding gives the same integer */
+            __m512i q = _mm512_cvt_roundps_epi32(_mm512_min_ps(_mm512_max_ps(t, lo), hi),
+                                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
             if (act16)
                 _mm512_mask_cvtsepi32_storeu_epi16(i16 + r * w + j, k, q);
             else
