@@ -333,12 +333,11 @@ int cmd_compare(int argc, char **argv)
         {"trials", 0, CLI_INT, &a.trials, "N", "trials per run (default 100)"},
         {"seed", 0, CLI_U64, &a.seed, "S", "first seed (default 0)"},
         {"jobs", 'j', CLI_INT, &a.jobs, "J", "threads for the exhaustive pass"},
-        {"study", 0, CLI_STRING, &a.study, "S.db", "study holding the exhaustive pass and the curves; an existing "
-                                                   "one of the same space is reused (default DIR/study.db)"},
+        {"study", 0, CLI_STRING, &a.study, "S.db", "exhaustive trials and curves; reused (default DIR/study.db)"},
         {"output", 'o', CLI_STRING, &a.out, "DIR", "output directory (default: next to --study, else out/compare-TIME)"},
         {"max-configs", 0, CLI_U64, &a.max_configs, "N", "largest space accepted (default 100000)"},
-        {"duplicates", 0, CLI_STRING, &a.duplicates, "skip|count",
-         "skip: a repeated proposal is replaced as qsearch search does (default); count: every ask is a trial (Optuna)"},
+        {"duplicates", 0, CLI_STRING, &a.duplicates, "MODE",
+         "skip: repeats replaced as qsearch search does (default); count: as Optuna"},
         {"within", 0, CLI_DOUBLE, &a.within, "X", "relative tolerance for 'trials to within' (default 0.01)"},
         {"json", 0, CLI_FLAG, &a.as_json, NULL, "print compare.json on stdout"},
     };
