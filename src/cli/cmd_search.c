@@ -95,10 +95,16 @@ static void print_table(const qs_search_result *r, const qs_search_options *o)
     memcpy(order, r->best, r->n_best * sizeof *order);
     sort_result = r;
     qsort(order, r->n_best, sizeof *order, by_first_objective);
+    /* val_acc is shown once: as an objective column when accuracy is one. */
+    int acc_is_objective = 0;
+    for (size_t k = 0; r->n_objectives > 1 && k < r->n_objectives; k++)
+        acc_is_objective |= o->cfg->terms[k].metric == QS_SM_ACCURACY && o->cfg->terms[k].scale == 1.0;
     cli_info("%7s", "trial");
     for (size_t k = 0; k < r->n_objectives; k++)
         cli_info(" %12.12s", r->n_objectives == 1 ? "objective" : o->cfg->terms[k].name);
-    cli_info(" %8s %8s %8s  %s\n", "val_acc", "test_acc", "avg_bits", "configuration (in/w/b = data_in/weight/bias width.frac)");
+    if (!acc_is_objective)
+        cli_info(" %8s", "val_acc");
+    cli_info(" %8s %8s  %s\n", "test_acc", "avg_bits", "configuration (in/w/b = data_in/weight/bias width.frac)");
     char text[2048];
     for (size_t i = 0; i < r->n_best && i < 20; i++) {
         const qs_search_trial *x = &r->trials[order[i]];
@@ -106,8 +112,9 @@ static void print_table(const qs_search_result *r, const qs_search_options *o)
         for (size_t k = 0; k < r->n_objectives; k++)
             cli_info(" %12.6g", x->values[k]);
         qs_search_config_text(o->space, x->choices, text, sizeof text);
-        cli_info(" %8.4f %8.4f %8.3f  %s\n", x->metrics[QS_SM_ACCURACY], x->has_test ? x->test_accuracy : NAN,
-                 x->metrics[QS_SM_AVG_BITWIDTH], text);
+        if (!acc_is_objective)
+            cli_info(" %8.4f", x->metrics[QS_SM_ACCURACY]);
+        cli_info(" %8.4f %8.3f  %s\n", x->has_test ? x->test_accuracy : NAN, x->metrics[QS_SM_AVG_BITWIDTH], text);
     }
     if (r->n_best > 20)
         cli_info("  ... %zu more in best.json\n", r->n_best - 20);
