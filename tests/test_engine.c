@@ -520,6 +520,58 @@ static void test_composed_pass(void)
     qs_model_delete(m);
 }
 
+/* qs_engine_new_reuse: layers whose weight format is unchanged copy the packing, the
+ * rest are packed anew; results equal a fresh plan and the emulation. */
+static void test_reuse(void)
+{
+    qs_rng r;
+    qs_rng_seed(&r, 41);
+    qs_model *m = make_model("jsc-s", 16, 5, 13), *other = make_model("jsc-s", 16, 5, 13);
+    qs_quant_config a, b;
+    qs_error err;
+    int ok = m && other && qs_quant_config_init(&a, m, &err) == QS_OK && qs_quant_config_init(&b, m, &err) == QS_OK;
+    lin_params p8 = {8, 4, 8, 4, 8, 4}, p4 = {8, 4, 4, 2, 8, 4}, pb = {6, 2, 8, 4, 12, 6}, pw = {12, 6, 8, 4, 8, 4};
+    const size_t lin[5] = {2, 5, 7, 9, 11};
+    for (int k = 0; ok && k < 5; k++)
+        ok = set_linear(&a, m, lin[k], &p8, NULL, NULL, &err) == QS_OK;
+    /* b: same weights at 2 and 11 (11 with another data_in and bias), int4 at 5, float at 7,
+     * same weight spec at 9 but int16 activations (another container: packed anew) */
+    ok = ok && set_linear(&b, m, 2, &p8, NULL, NULL, &err) == QS_OK;
+    ok = ok && set_linear(&b, m, 5, &p4, NULL, NULL, &err) == QS_OK;
+    ok = ok && set_linear(&b, m, 9, &pw, NULL, NULL, &err) == QS_OK;
+    ok = ok && set_linear(&b, m, 11, &pb, NULL, NULL, &err) == QS_OK;
+    CHECK(ok);
+    size_t n = 70;
+    float *x = malloc(n * 16 * sizeof *x), *y1 = malloc(n * 5 * sizeof *y1), *y2 = malloc(n * 5 * sizeof *y2),
+          *emu = malloc(n * 5 * sizeof *emu);
+    random_inputs(x, n * 16, &r);
+    qs_engine *ea = NULL, *eb = NULL, *fresh = NULL, *eo = NULL;
+    CHECK_INT(qs_engine_new(&ea, m, &a, &err), QS_OK);
+    CHECK_INT(qs_engine_new_reuse(&eb, m, &b, ea, &err), QS_OK);
+    CHECK(ok && run_both(m, &b, x, n, emu, y1, &fresh));
+    if (ea && eb && fresh) {
+        CHECK_INT(qs_engine_forward_alloc(eb, x, n, y2, &err), QS_OK);
+        CHECK_INT(count_diff(y1, y2, n * 5), 0);
+        CHECK_INT(count_diff(emu, y2, n * 5), 0);
+        const int want[12] = {[2] = 1, [11] = 1};
+        for (size_t i = 0; i < qs_engine_n_layers(eb); i++)
+            if (qs_engine_layer(eb, i)->run == QS_ENGINE_RUN_INT)
+                CHECK_INT(qs_engine_layer(eb, i)->reused, want[i]);
+        CHECK_INT(qs_engine_layer(eb, 9)->wfmt, QS_KFMT_INT16);
+        CHECK_INT(qs_engine_layer(eb, 7)->run, QS_ENGINE_RUN_EMULATE);
+        CHECK_INT(qs_engine_layer(fresh, 2)->reused, 0);
+        /* an engine of another model object (same weights or not) is not used */
+        CHECK_INT(qs_engine_new_reuse(&eo, other, &a, ea, &err), QS_OK);
+        CHECK(eo && qs_engine_layer(eo, 2)->reused == 0);
+    }
+    qs_engine_delete(ea), qs_engine_delete(eb), qs_engine_delete(fresh), qs_engine_delete(eo);
+    free(x), free(y1), free(y2), free(emu);
+    qs_quant_config_free(&a);
+    qs_quant_config_free(&b);
+    qs_model_delete(m);
+    qs_model_delete(other);
+}
+
 static void test_errors(void)
 {
     qs_model *m = make_model("jsc-tiny", 16, 5, 1), *m2 = make_model("jsc-toy", 16, 5, 1);
@@ -545,6 +597,7 @@ int main(void)
     RUN(test_float_and_other_formats);
     RUN(test_predictions_agree);
     RUN(test_composed_pass);
+    RUN(test_reuse);
     RUN(test_errors);
     return qs_test_summary();
 }

@@ -42,6 +42,7 @@ typedef struct {
     int acc_bits;        /* INT: kernel accumulator, 32 or 64 */
     int exact_bias;      /* INT: 1 if the bias is added exactly (always, see docs) */
     int out_shift;       /* INT: F = max(f_w + f_a, f_b): outputs are integer * 2^-F */
+    int reused;          /* INT: packed weights copied from qs_engine_new_reuse's prev */
     char reason[96];     /* EMULATE Linear: why it is not integer ("weight is minifloat_ieee") */
 } qs_engine_layer_info;
 
@@ -51,6 +52,14 @@ typedef struct {
  * holds an invalid spec; QS_ERR_NOMEM. */
 qs_status qs_engine_new(qs_engine **out, const qs_model *m, const qs_quant_config *cfg,
                         qs_error *err);
+
+/* As qs_engine_new, but every integer Linear layer whose weight format is the
+ * same as in prev (an engine built from this same model object, parameters
+ * unchanged since) copies prev's packed weights instead of quantizing and
+ * packing them again: the cheap way to re-plan per search trial. prev may be
+ * NULL; an engine of another model object is ignored. prev is not modified. */
+qs_status qs_engine_new_reuse(qs_engine **out, const qs_model *m, const qs_quant_config *cfg,
+                              const qs_engine *prev, qs_error *err);
 
 /* Frees the engine; e may be NULL. */
 void qs_engine_delete(qs_engine *e);

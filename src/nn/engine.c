@@ -28,6 +28,7 @@ void qs_engine_delete(qs_engine *e)
     for (size_t i = 0; i < e->n_steps; i++) {
         qs_eng_step *s = &e->steps[i];
         free(s->packed);
+        free(s->wabs);
         free(s->table);
         free(s->bias32);
         free(s->bias64);
@@ -96,14 +97,6 @@ static const char *int_blocker(const qs_layer_quant *lq, char *buf, size_t cap)
     return NULL;
 }
 
-/* Quantized integer weights and bias of layer l; w [out][in], b [out]. */
-static qs_status int_params(const qs_layer *l, const qs_layer_quant *lq, int32_t *w, int32_t *b,
-                            qs_error *err)
-{
-    QS_TRY(qs_quantize_to_int(&lq->spec[QS_TENSOR_WEIGHT], l->weight, w, l->out.c * l->in.c, err));
-    return qs_quantize_to_int(&lq->spec[QS_TENSOR_BIAS], l->bias, b, l->out.c, err);
-}
-
 /* Scales of an integer layer: F = max(f_w + f_a, f_b), shifts sa (accumulator) and sb (bias),
  * and whether they fit int64 (bounds on |acc| and |bias| given). */
 static int plan_scales(const qs_layer_quant *lq, double acc_max, double bias_max, qs_eng_step *s,
@@ -129,55 +122,98 @@ static int plan_scales(const qs_layer_quant *lq, double acc_max, double bias_max
     return 1;
 }
 
-/* Builds a LIN_INT step for layer l; 0 with reason when the layer must be emulated. */
-static qs_status build_int_linear(const qs_layer *l, const qs_layer_quant *lq, qs_eng_step *s,
-                                  qs_engine_layer_info *info, int *ok, qs_error *err)
+/* The LIN_INT step of prev for layer i packed with weight format spec, or NULL. */
+static const qs_eng_step *reusable(const qs_engine *prev, size_t i, const qs_format_spec *spec, qs_kernel_fmt fmt)
+{
+    for (size_t k = 0; prev && k < prev->n_steps; k++) {
+        const qs_eng_step *p = &prev->steps[k];
+        if (p->kind == QS_ENG_LIN_INT && p->layer == i && p->pw.fmt == fmt &&
+            memcmp(&p->wspec, spec, sizeof *spec) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+/* Packed weights of layer l in container fmt and the row sums of |q_w|: copied from
+ * prev's step when it packed the same weights the same way, else quantized and packed. */
+static qs_status pack_layer(const qs_layer *l, const qs_format_spec *sw, qs_kernel_fmt fmt, const qs_eng_step *prev,
+                            qs_eng_step *s, qs_error *err)
+{
+    size_t in = l->in.c, out = l->out.c;
+    s->packed_bytes = (qs_kernel_pack_size(fmt, (int)out, (int)in) + 63) / 64 * 64;
+    s->packed = aligned_alloc(64, s->packed_bytes);
+    s->wabs = malloc(out * sizeof *s->wabs);
+    if (!s->packed || !s->wabs)
+        return qs_error_set(err, QS_ERR_NOMEM, "engine: out of memory");
+    s->wspec = *sw;
+    if (prev) {
+        memcpy(s->packed, prev->packed, s->packed_bytes);
+        memcpy(s->wabs, prev->wabs, out * sizeof *s->wabs);
+        s->pw = prev->pw;
+        s->pw.data = (const uint8_t *)s->packed + (prev->pw.data - (const uint8_t *)prev->packed);
+        return QS_OK;
+    }
+    int32_t *w = malloc(in * out * sizeof *w);
+    qs_status st = w ? qs_quantize_to_int(sw, l->weight, w, in * out, err)
+                     : qs_error_set(err, QS_ERR_NOMEM, "engine: out of memory");
+    for (size_t o = 0; st == QS_OK && o < out; o++) {
+        double row = 0;
+        for (size_t k = 0; k < in; k++)
+            row += fabs((double)w[o * in + k]);
+        s->wabs[o] = row;
+    }
+    if (st == QS_OK)
+        st = qs_kernel_pack_weights(&s->pw, fmt, (int)out, (int)in, w, s->packed, s->packed_bytes, err);
+    free(w);
+    return st;
+}
+
+/* Builds a LIN_INT step for layer i (l); *ok = 0 with info->reason when it must be emulated. */
+static qs_status build_int_linear(const qs_layer *l, size_t i, const qs_layer_quant *lq, const qs_engine *prev,
+                                  qs_eng_step *s, qs_engine_layer_info *info, int *ok, qs_error *err)
 {
     size_t in = l->in.c, out = l->out.c;
     const qs_format_spec *sa = &lq->spec[QS_TENSOR_DATA_IN], *sw = &lq->spec[QS_TENSOR_WEIGHT];
     qs_kernel_plan plan;
     *ok = 0;
     QS_TRY(qs_kernel_plan_layer(&plan, signed_bits(sw), signed_bits(sa), (int)in, err));
-    int32_t *w = malloc(in * out * sizeof *w), *b = malloc(out * sizeof *b);
-    qs_status st = w && b ? QS_OK : qs_error_set(err, QS_ERR_NOMEM, "engine: out of memory");
-    if (st == QS_OK)
-        st = int_params(l, lq, w, b, err);
+    const qs_eng_step *same = reusable(prev, i, sw, plan.wfmt);
+    QS_TRY(pack_layer(l, sw, plan.wfmt, same, s, err));
+    int32_t *b = malloc(out * sizeof *b);
+    qs_status st = b ? qs_quantize_to_int(&lq->spec[QS_TENSOR_BIAS], l->bias, b, out, err)
+                     : qs_error_set(err, QS_ERR_NOMEM, "engine: out of memory");
+    if (st) {
+        free(b);
+        return st;
+    }
     double acc_max = 0, bias_max = 0, xmax = int_absmax(sa);
-    for (size_t o = 0; st == QS_OK && o < out; o++) {
-        double row = 0;
-        for (size_t k = 0; k < in; k++)
-            row += fabs((double)w[o * in + k]);
-        acc_max = fmax(acc_max, row * xmax);
+    for (size_t o = 0; o < out; o++) {
+        acc_max = fmax(acc_max, s->wabs[o] * xmax);
         bias_max = fmax(bias_max, fabs((double)b[o]));
     }
     int F = 0;
-    if (st == QS_OK && plan_scales(lq, acc_max, bias_max, s, &F, info->reason, sizeof info->reason)) {
-        size_t bytes = qs_kernel_pack_size(plan.wfmt, (int)out, (int)in);
-        s->packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (plan_scales(lq, acc_max, bias_max, s, &F, info->reason, sizeof info->reason)) {
+        s->fast32 = s->fast32 && plan.op != QS_KOP_S16_I64; /* int64 accumulators stay int64 */
         s->bias32 = malloc(out * sizeof *s->bias32);
         s->bias64 = malloc(out * sizeof *s->bias64);
-        if (!s->packed || !s->bias32 || !s->bias64)
+        if (!s->bias32 || !s->bias64)
             st = qs_error_set(err, QS_ERR_NOMEM, "engine: out of memory");
-        if (st == QS_OK)
-            st = qs_kernel_pack_weights(&s->pw, plan.wfmt, (int)out, (int)in, w, s->packed,
-                                        (bytes + 63) / 64 * 64, err);
         int fb = qs_format_spec_frac_width(&lq->spec[QS_TENSOR_BIAS]);
         for (size_t o = 0; st == QS_OK && o < out; o++) {
             s->bias64[o] = (int64_t)b[o] * ((int64_t)1 << (F - fb));
             s->bias32[o] = s->fast32 ? (int32_t)s->bias64[o] : 0; /* fits: see plan_scales */
         }
         if (st == QS_OK) {
-            s->fast32 = s->fast32 && plan.op != QS_KOP_S16_I64; /* int64 accumulators stay int64 */
             s->kind = QS_ENG_LIN_INT;
+            s->layer = i;
             s->op = plan.op;
             s->width = in;
             s->out = out;
             *info = (qs_engine_layer_info){QS_ENGINE_RUN_INT, l->kind, plan.wfmt, plan.act_bits,
-                                           plan.acc_bits, 1, F, ""};
+                                           plan.acc_bits, 1, F, same != NULL, ""};
             *ok = 1;
         }
     }
-    free(w);
     free(b);
     return st;
 }
@@ -214,6 +250,7 @@ static qs_status build_float_linear(const qs_layer *l, const qs_layer_quant *lq,
 typedef struct {
     qs_engine *e;
     size_t cap;
+    const qs_engine *prev; /* packings to reuse, or NULL */
 } builder;
 
 static qs_eng_step *push(builder *b, qs_eng_step_kind kind, size_t width)
@@ -269,7 +306,12 @@ static void add_toint(builder *b, const qs_format_spec *spec, size_t width, int 
     s->act16 = act_bits == 16;
 }
 
-static qs_status add_linear(builder *b, const qs_layer *l, const qs_layer_quant *lq,
+static void free_int_step(qs_eng_step *s)
+{
+    free(s->packed), free(s->wabs), free(s->bias32), free(s->bias64);
+}
+
+static qs_status add_linear(builder *b, const qs_layer *l, size_t i, const qs_layer_quant *lq,
                             qs_engine_layer_info *info, qs_error *err)
 {
     char whybuf[sizeof info->reason];
@@ -279,9 +321,9 @@ static qs_status add_linear(builder *b, const qs_layer *l, const qs_layer_quant 
         qs_eng_step tmp;
         memset(&tmp, 0, sizeof tmp);
         int ok = 0;
-        qs_status st = build_int_linear(l, lq, &tmp, info, &ok, err);
+        qs_status st = build_int_linear(l, i, lq, b->prev, &tmp, info, &ok, err);
         if (st) {
-            free(tmp.packed), free(tmp.bias32), free(tmp.bias64);
+            free_int_step(&tmp);
             return st;
         }
         if (ok) {
@@ -290,12 +332,12 @@ static qs_status add_linear(builder *b, const qs_layer *l, const qs_layer_quant 
             b->e->n_int++;
             return QS_OK;
         }
-        free(tmp.packed), free(tmp.bias32), free(tmp.bias64);
+        free_int_step(&tmp);
         why = info->reason;
     }
     char reason[sizeof info->reason];
     snprintf(reason, sizeof reason, "%s", why);
-    *info = (qs_engine_layer_info){QS_ENGINE_RUN_EMULATE, l->kind, QS_KFMT_COUNT, 0, 0, 0, 0, ""};
+    *info = (qs_engine_layer_info){QS_ENGINE_RUN_EMULATE, l->kind, QS_KFMT_COUNT, 0, 0, 0, 0, 0, ""};
     snprintf(info->reason, sizeof info->reason, "%s", reason);
     if (lq && lq->quantized[QS_TENSOR_DATA_IN])
         add_quant(b, &lq->spec[QS_TENSOR_DATA_IN], l->in.c);
@@ -382,23 +424,23 @@ static size_t scratch_size(size_t max_width)
 }
 
 static qs_status build_steps(qs_engine *e, const qs_model *m, const qs_quant_config *cfg,
-                             qs_error *err)
+                             const qs_engine *prev, qs_error *err)
 {
-    builder b = {e, MAX_STEPS_PER_LAYER * m->n_layers + 1};
+    builder b = {e, MAX_STEPS_PER_LAYER * m->n_layers + 1, prev};
     if (!(e->steps = calloc(b.cap, sizeof *e->steps)))
         return qs_error_set(err, QS_ERR_NOMEM, "engine: out of memory");
     for (size_t i = 0; i < m->n_layers; i++) {
         const qs_layer *l = &m->layers[i];
         const qs_layer_quant *lq = cfg ? &cfg->layers[i] : NULL;
         qs_engine_layer_info *info = &e->info[i];
-        *info = (qs_engine_layer_info){QS_ENGINE_RUN_EMULATE, l->kind, QS_KFMT_COUNT, 0, 0, 0, 0, ""};
+        *info = (qs_engine_layer_info){QS_ENGINE_RUN_EMULATE, l->kind, QS_KFMT_COUNT, 0, 0, 0, 0, 0, ""};
         snprintf(e->names[i], sizeof e->names[i], "%s", l->name);
         e->shapes[i][0] = l->in.c * l->in.h * l->in.w;
         e->shapes[i][1] = l->out.c * l->out.h * l->out.w;
         if (l->in.h * l->in.w != 1 || l->out.h * l->out.w != 1)
             return qs_error_set(err, QS_ERR_UNSUPPORTED, "engine: %s: only 1-D layers", l->name);
         if (l->kind == QS_LAYER_LINEAR)
-            QS_TRY(add_linear(&b, l, lq, info, err));
+            QS_TRY(add_linear(&b, l, i, lq, info, err));
         else if (l->kind == QS_LAYER_BATCHNORM1D)
             QS_TRY(add_bn(&b, l, err));
         else if (l->kind == QS_LAYER_RELU)
@@ -415,12 +457,19 @@ static qs_status build_steps(qs_engine *e, const qs_model *m, const qs_quant_con
 qs_status qs_engine_new(qs_engine **out, const qs_model *m, const qs_quant_config *cfg,
                         qs_error *err)
 {
+    return qs_engine_new_reuse(out, m, cfg, NULL, err);
+}
+
+qs_status qs_engine_new_reuse(qs_engine **out, const qs_model *m, const qs_quant_config *cfg,
+                              const qs_engine *prev, qs_error *err)
+{
     *out = NULL;
     if (cfg)
         QS_TRY(check_cfg(m, cfg, err));
     qs_engine *e = calloc(1, sizeof *e);
     if (!e)
         return qs_error_set(err, QS_ERR_NOMEM, "engine: out of memory");
+    e->source = m;
     e->n_layers = m->n_layers;
     e->in_features = m->in_features;
     e->classes = m->classes;
@@ -433,7 +482,10 @@ qs_status qs_engine_new(qs_engine **out, const qs_model *m, const qs_quant_confi
     if (st == QS_OK) {
         kernels_for_path(&e->k);
         qs_eng_select_simd(e);
-        st = build_steps(e, m, cfg, err);
+        /* only an engine of this very model, on the same kernel path, has packings to share */
+        int same = prev && prev->source == (const void *)m && prev->n_layers == m->n_layers &&
+                   strcmp(prev->k.name, e->k.name) == 0;
+        st = build_steps(e, m, cfg, same ? prev : NULL, err);
     }
     if (st) {
         qs_engine_delete(e);

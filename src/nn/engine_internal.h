@@ -39,6 +39,10 @@ typedef struct {
     /* QUANT / TOINT */
     qs_format_spec spec;
     /* LIN_INT */
+    size_t layer;              /* the model's layer index */
+    qs_format_spec wspec;      /* weight format the packing was made with */
+    double *wabs;              /* [out] sum_k |q_w[o][k]| (for the accumulator bound) */
+    size_t packed_bytes;
     qs_kernel_weights pw;      /* packed weights (view into `packed`) */
     qs_kernel_op op;
     int fast32;                /* acc + bias fits int32 and no accumulator shift */
@@ -68,6 +72,7 @@ typedef void qs_eng_ew_fn(const qs_eng_step *s, const float *x, size_t rows, flo
 typedef void qs_eng_combine_fn(const qs_eng_step *s, const void *acc, size_t rows, float *y);
 
 struct qs_engine {
+    const void *source;          /* identity of the model it was built from (never dereferenced) */
     size_t n_layers, n_linear, n_int;
     size_t in_features, classes, max_width;
     qs_engine_layer_info *info;  /* [n_layers] */
