@@ -3,6 +3,7 @@
 #define QSEARCH_SEARCH_DRIVER_H
 
 #include "qsearch/energy.h"
+#include "qsearch/engine.h"
 #include "qsearch/evaluate.h"
 #include "qsearch/search.h"
 
@@ -13,6 +14,11 @@ typedef struct {
     float *logits;              /* [val n][classes] */
     float *scratch;             /* qs_model_scratch_floats */
     qs_energy_layer_ops *ops;   /* [n_layers] */
+    /* Latency runs on the execution path (the integer engine), re-planned
+     * per configuration from the previous plan. */
+    qs_engine *engine;
+    void *engine_scratch;       /* [engine_scratch_bytes], 64-byte aligned */
+    size_t engine_scratch_bytes;
     /* Prefix cache: the validation activations entering layer cache_layer for
      * the formats of layers [0, cache_layer) in `key`, so consecutive trials
      * that differ only from that layer on run only the tail. */

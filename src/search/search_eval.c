@@ -58,6 +58,8 @@ void qs_search_worker_free(search_worker *w)
     free(w->ops);
     free(w->act);
     free(w->key);
+    qs_engine_delete(w->engine);
+    free(w->engine_scratch);
     memset(w, 0, sizeof *w);
 }
 
@@ -288,17 +290,36 @@ void qs_search_eval_task(const search_driver *d, search_worker *w, search_task *
 }
 
 typedef struct {
-    const qs_model *m;
+    const qs_engine *e;
     const float *x;
-    float *logits, *scratch;
-    const qs_model_hooks *hooks;
+    float *logits;
+    void *scratch;
 } latency_ctx;
 
 static void forward_one(void *ctx)
 {
     latency_ctx *c = ctx;
     qs_error err;
-    (void)qs_model_forward(c->m, c->x, 1, c->logits, c->scratch, c->hooks, &err);
+    (void)qs_engine_forward(c->e, c->x, 1, c->logits, c->scratch, &err);
+}
+
+/* Plans w->cfg on the integer engine (integer layers run integer, the rest as
+ * the emulation), reusing the previous plan's packed weights. */
+static qs_status plan_engine(const search_driver *d, search_worker *w, qs_error *err)
+{
+    qs_engine *next;
+    QS_TRY(qs_engine_new_reuse(&next, d->model, &w->cfg, w->engine, err));
+    qs_engine_delete(w->engine);
+    w->engine = next;
+    size_t need = (qs_engine_scratch_bytes(next) + 63) / 64 * 64;
+    if (need > w->engine_scratch_bytes) {
+        free(w->engine_scratch);
+        w->engine_scratch = aligned_alloc(64, need);
+        w->engine_scratch_bytes = w->engine_scratch ? need : 0;
+        if (!w->engine_scratch)
+            return qs_error_set(err, QS_ERR_NOMEM, "latency: cannot allocate engine scratch");
+    }
+    return QS_OK;
 }
 
 void qs_search_latency_task(const search_driver *d, search_worker *w, search_task *t)
@@ -307,13 +328,13 @@ void qs_search_latency_task(const search_driver *d, search_worker *w, search_tas
     double t0 = qs_search_now_s();
     qs_status st = qs_search_space_build(d->space, t->choices, &w->cfg, &err);
     if (st == QS_OK)
-        st = qs_quant_model_apply(&w->qm, &w->cfg, &err);
+        st = plan_engine(d, w, &err);
     qs_latency_options o;
     qs_latency_options_default(&o);
     o.budget_s = d->cfg->latency_budget_s;
     o.warmup_s = d->cfg->latency_warmup_s;
     o.min_time_s = o.budget_s / 2;
-    latency_ctx ctx = {w->qm.copy, d->val.x, w->logits, w->scratch, &w->qm.hooks};
+    latency_ctx ctx = {w->engine, d->val.x, w->logits, w->engine_scratch};
     qs_latency_result r = {0};
     if (st == QS_OK && d->val.n == 0)
         st = qs_error_set(&err, QS_ERR_INPUT, "latency: the validation split is empty");

@@ -207,8 +207,9 @@ static json_t *summary_json(const qs_search_result *r, const qs_search_options *
     const qs_search_config *c = opt->cfg;
     json_t *lat = json_null();
     if (r->latency_measured)
-        lat = json_pack("{s:s, s:i, s:f}", "how", "serially after each parallel batch, batch 1", "batch", 1,
-                        "budget_s", c->latency_budget_s);
+        lat = json_pack("{s:s, s:s, s:s, s:i, s:f}", "how", "serially after each parallel batch, batch 1",
+                        "engine", "int (integer layers on integer kernels, the rest emulated)", "kernels",
+                        qs_kernels_active(), "batch", 1, "budget_s", c->latency_budget_s);
     return json_pack("{s:s?, s:s?, s:s?, s:s, s:I, s:f, s:o, s:{s:f, s:f, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, "
                      "s:f, s:I, s:o}",
                      "study", opt->study ? qs_study_path(opt->study) : NULL, "model", opt->model_name, "dataset",

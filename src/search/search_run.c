@@ -544,8 +544,9 @@ qs_status qs_search_run(const qs_search_options *opt, qs_search_result *res, qs_
     if (st == QS_OK) {
         qs_log("search: float model: val accuracy %.4f on %zu samples", d.float_val_accuracy, d.val.n);
         if (d.need_latency)
-            qs_log("search: latency measured at batch 1 in a serial phase after each parallel batch "
-                   "(budget %g s per trial)", opt->cfg->latency_budget_s);
+            qs_log("search: latency measured at batch 1 on the integer engine (kernels %s) in a serial "
+                   "phase after each parallel batch (budget %g s per trial)",
+                   qs_kernels_active(), opt->cfg->latency_budget_s);
         st = qs_search_run_meta(&d, err);
     }
     if (st == QS_OK)
