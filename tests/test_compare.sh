@@ -157,6 +157,17 @@ assert a == b, [(i, x, y) for i, (x, y) in enumerate(zip(a, b)) if x != y][:3]
 ' "$T/s-$s" "$T/c1" "$s"
 done
 
+# A study holding a 40-trial TPE search is completed, not redone, and gives the same table and replays.
+expect 0 "compare on a TPE study" -- "$Q" compare --config "$T/s.toml" --model "$T/toy.safetensors" --data "$D" \
+    --study "$T/s-tpe/study.db" --samplers random,tpe,nsgaii,bruteforce --repeats 5 --trials 40 -o "$T/c5"
+stderr_has "exhaustive pass: 1688 evaluated here" "only the missing configurations evaluated"
+if cmp -s "$T/c1/runs.csv" "$T/c5/runs.csv" && cmp -s "$T/c1/table.csv" "$T/c5/table.csv"; then ok
+else bad "completed study gives the same results"; fi
+# A study of another space is refused.
+sed -e 's/bias_width = \[8, 16\]/bias_width = [4, 8]/' "$T/s.toml" > "$T/other.toml"
+expect 2 "study of another space" -- "$Q" compare --config "$T/other.toml" --model "$T/toy.safetensors" --data "$D" \
+    --study "$T/study.db" -o "$T/e"
+
 # Refusals and bad flags: exit 2, nothing evaluated.
 expect 2 "space over --max-configs" -- run_compare "$T/e" --max-configs 1000
 stderr_has "more than --max-configs 1000" "size refusal says why"
