@@ -20,7 +20,8 @@ tests/gen_format_golden.py, frac_width "NA" = width // 2), runs the whole
 validation split and scores MASE's scaled sum of the config's metrics
 (accuracy and average_bitwidth only). Its rate is trials / study.optimize's
 wall time. Optuna may propose a configuration twice and re-evaluates it;
-qsearch never evaluates one twice (it re-asks): per-trial work is the same.
+qsearch never evaluates one twice (it tells the sampler the repeat and asks
+again): per-trial work is the same.
 
 --check K re-evaluates qsearch's first K trials in torch and reports how many
 accuracies differ (float summation order can flip a rare prediction), so the

@@ -135,9 +135,9 @@ static void test_replay(void)
         CHECK(b[59] == 59 && isnan(v[60]));
     }
     /* random repeats itself on 60 configurations: skipping replaces those proposals */
-    qs_compare_dup_stats d = {99, 99};
+    qs_compare_dup_stats d = {99, 99, 99, 99};
     CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_RANDOM, 5, 60, 0, v, b, &d, &err), QS_OK);
-    CHECK(d.duplicates > 0 && d.reasked <= d.duplicates);
+    CHECK(d.duplicates > 0 && d.by_repeat <= d.duplicates);
     /* counting duplicates: the repeats are trials */
     CHECK_INT(qs_compare_replay(&t, QS_SAMPLER_RANDOM, 5, 80, 1, v, b, &d, &err), QS_OK);
     CHECK_INT(d.duplicates, 0);

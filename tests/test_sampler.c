@@ -719,6 +719,73 @@ static void test_history_best_and_front(void)
     qs_history_free(&h);
 }
 
+/* ask_fresh: every kind yields each configuration of a 3x3 space once, then
+ * exhausts; TPE's repeats are resolved by telling it the repeat; same seed,
+ * same sequence. */
+typedef struct {
+    const qs_history *h;
+} fresh_ctx;
+
+static int fresh_taken(void *ctx, const uint32_t *c)
+{
+    const qs_history *h = ((const fresh_ctx *)ctx)->h;
+    for (size_t t = 0; t < h->n_trials; t++)
+        if (h->choices[t * 2] == c[0] && h->choices[t * 2 + 1] == c[1])
+            return 1;
+    return 0;
+}
+
+static size_t fresh_run(qs_sampler_kind kind, uint64_t seed, uint32_t *order, qs_sampler_dup_stats *ds)
+{
+    static const uint32_t n_choices[2] = {3, 3};
+    qs_sampler_space sp = {2, NULL, n_choices};
+    qs_sampler_options o;
+    qs_sampler_options_default(&o);
+    o.seed = seed;
+    o.n_startup_trials = 3;
+    qs_sampler *s;
+    qs_history h;
+    qs_error err;
+    qs_direction dir = QS_MINIMIZE;
+    CHECK_INT(qs_sampler_new(kind, &sp, &o, &s, &err), QS_OK);
+    CHECK_INT(qs_history_init(&h, 2, 1, &dir, 0, &err), QS_OK);
+    fresh_ctx ctx = {&h};
+    size_t n = 0;
+    for (int i = 0; i < 12; i++) {
+        uint32_t c[2];
+        bool ex = false;
+        CHECK_INT(qs_sampler_ask_fresh(s, &h, fresh_taken, &ctx, c, &ex, ds, &err), QS_OK);
+        if (ex)
+            break;
+        CHECK(!fresh_taken(&ctx, c));
+        double v = (double)(c[0] + c[1]); /* (0, 0) is best: TPE converges on it */
+        CHECK_INT(qs_history_push(&h, c, QS_SAMPLER_COMPLETE, &v, NULL, &err), QS_OK);
+        order[2 * n] = c[0];
+        order[2 * n + 1] = c[1];
+        n++;
+    }
+    qs_history_free(&h);
+    qs_sampler_delete(s);
+    return n;
+}
+
+static void test_ask_fresh(void)
+{
+    const qs_sampler_kind kinds[] = {QS_SAMPLER_BRUTEFORCE, QS_SAMPLER_RANDOM, QS_SAMPLER_TPE, QS_SAMPLER_NSGAII};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        uint32_t a[24], b[24];
+        qs_sampler_dup_stats da = {0}, db = {0};
+        CHECK_INT(fresh_run(kinds[k], 7, a, &da), 9);
+        CHECK_INT(fresh_run(kinds[k], 7, b, &db), 9);
+        CHECK(memcmp(a, b, sizeof(uint32_t) * 18) == 0);
+        /* every repeat resolved, but for the last ask, which found the space exhausted */
+        size_t resolved = da.by_repeat + da.by_uniform + da.by_first_free;
+        CHECK(resolved == da.duplicates || resolved + 1 == da.duplicates);
+        if (kinds[k] == QS_SAMPLER_TPE)
+            CHECK(da.duplicates > 0 && da.by_repeat > 0);
+    }
+}
+
 int main(void)
 {
     RUN(test_names_and_errors);
@@ -735,5 +802,6 @@ int main(void)
     RUN(test_nsga2_multiobjective_progress);
     RUN(test_nsga2_cache_matches_fresh);
     RUN(test_history_best_and_front);
+    RUN(test_ask_fresh);
     return qs_test_summary();
 }

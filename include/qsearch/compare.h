@@ -55,12 +55,9 @@ qs_status qs_compare_table_finish(qs_compare_table *t, qs_error *err);
 /* 1 when configuration idx is COMPLETE with a value and every constraint <= 0. */
 int qs_compare_table_feasible(const qs_compare_table *t, uint64_t idx);
 
-/* How a replay handled repeated proposals (count_duplicates = 0). */
-typedef struct {
-    size_t duplicates; /* trials whose sampler proposal repeated a configuration */
-    size_t reasked;    /* of those, replaced by a re-ask of the same sampler with a derived
-                          seed; the rest by a uniform draw or the first free configuration */
-} qs_compare_dup_stats;
+/* How a replay handled repeated proposals (count_duplicates = 0): as
+ * qs_sampler_ask_fresh resolves them. */
+typedef qs_sampler_dup_stats qs_compare_dup_stats;
 
 /* Replays sampler kind with seed for n_trials trials against the table, as
  * `qsearch search --jobs 1` would run it on a new study: value[i] is trial i's

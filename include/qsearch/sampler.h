@@ -122,6 +122,31 @@ qs_sampler_kind qs_sampler_kind_of(const qs_sampler *s);
 qs_status qs_sampler_ask(qs_sampler *s, const qs_history *h, uint32_t *choices_out,
                          bool *exhausted, qs_error *err);
 
+/* How qs_sampler_ask_fresh resolved proposals that were already taken. */
+typedef struct {
+    size_t duplicates;    /* proposals that repeated a taken configuration */
+    size_t by_repeat;     /* resolved by telling the sampler the repeat and asking again */
+    size_t by_uniform;    /* resolved by a uniform draw */
+    size_t by_first_free; /* resolved by the first free configuration in bruteforce order */
+} qs_sampler_dup_stats;
+
+/* Nonzero when the configuration choices[n_params] is already taken (in the study). */
+typedef int (*qs_config_taken_fn)(void *ctx, const uint32_t *choices);
+
+#define QS_SAMPLER_DUP_REPEATS 32 /* repeats told to the sampler before drawing uniformly */
+#define QS_SAMPLER_DUP_UNIFORM 64 /* uniform draws before the first free configuration */
+
+/* A proposal that is not taken: a configuration is never evaluated twice.
+ * Asks s; when the proposal is taken and h holds it, the repeat is told to the
+ * sampler as a new observation with that trial's state and values (what Optuna
+ * would have seen had it evaluated the configuration again), in a scratch copy
+ * of h, and s is asked again, up to QS_SAMPLER_DUP_REPEATS times; then uniform
+ * draws seeded by the trial number; then the first free configuration in
+ * bruteforce order (*exhausted when none is left). Deterministic for a seed
+ * and a history. stats (may be NULL) counts how proposals were resolved. */
+qs_status qs_sampler_ask_fresh(qs_sampler *s, const qs_history *h, qs_config_taken_fn taken, void *ctx,
+                               uint32_t *out, bool *exhausted, qs_sampler_dup_stats *stats, qs_error *err);
+
 /* History with no trials and owned arrays; directions[n_objectives] copied (NULL: minimize). */
 qs_status qs_history_init(qs_history *h, size_t n_params, size_t n_objectives,
                           const qs_direction *directions, size_t n_constraints, qs_error *err);

@@ -212,9 +212,10 @@ static void print_table(const qs_compare_result *r, const compare_args *a)
     cli_info("repeated proposals replaced (as qsearch search does; all repeats together):\n");
     for (size_t k = 0; k < r->n_samplers; k++) {
         const qs_compare_sampler *s = &r->s[k];
-        cli_info("  %-11s %zu of %zu trials, %zu by a re-ask with a derived seed, %zu by a uniform draw or the "
-                 "first free configuration\n", qs_sampler_kind_name(s->kind), s->dups.duplicates, N * r->opt.repeats,
-                 s->dups.reasked, s->dups.duplicates - s->dups.reasked);
+        cli_info("  %-11s %zu of %zu trials: %zu by telling the sampler the repeat and asking again, %zu by a "
+                 "uniform draw, %zu by the first free configuration\n", qs_sampler_kind_name(s->kind),
+                 s->dups.duplicates, N * r->opt.repeats, s->dups.by_repeat, s->dups.by_uniform,
+                 s->dups.by_first_free);
     }
 }
 

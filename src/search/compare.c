@@ -125,22 +125,9 @@ qs_status qs_compare_table_finish(qs_compare_table *t, qs_error *err)
 
 /* ---- replay ---- */
 
-/* As the search driver (search.c): re-asks with derived seeds, then uniform
- * draws, then the first free configuration in bruteforce order. Kept equal to
- * it; tests/test_compare.sh checks a replay against a real search. */
-#define DUP_RESEED 4
-#define DUP_UNIFORM 64
-
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 typedef struct {
     const qs_compare_table *t;
-    qs_sampler *s, *fallback;
+    qs_sampler *s;
     qs_history h;
     unsigned char *taken; /* [size] */
     uint64_t seed;
@@ -156,40 +143,10 @@ static uint64_t index_of(const qs_compare_table *t, const uint32_t *c)
     return idx;
 }
 
-/* A configuration the history does not hold; *exhausted when none is left. */
-static qs_status propose_fresh(replay_state *r, uint32_t *out, bool *exhausted, qs_error *err)
+static int taken_in_replay(void *ctx, const uint32_t *choices)
 {
-    const qs_compare_table *t = r->t;
-    qs_sampler_space sp = table_space(t);
-    for (int a = 1; a <= DUP_RESEED + DUP_UNIFORM; a++) {
-        uint64_t seed = mix(r->seed ^ mix((uint64_t)r->h.n_trials * 0x9e3779b97f4a7c15ULL + (uint64_t)a));
-        bool ex = false;
-        if (a <= DUP_RESEED) {
-            qs_sampler_options o;
-            qs_sampler_options_default(&o);
-            o.seed = seed;
-            qs_sampler *s;
-            QS_TRY(qs_sampler_new(qs_sampler_kind_of(r->s), &sp, &o, &s, err));
-            qs_status st = qs_sampler_ask(s, &r->h, out, &ex, err);
-            qs_sampler_delete(s);
-            QS_TRY(st);
-        } else {
-            qs_rng g;
-            qs_rng_seed(&g, seed);
-            for (size_t i = 0; i < t->n_params; i++)
-                out[i] = (uint32_t)qs_rng_below(&g, t->n_choices[i]);
-        }
-        if (!ex && !r->taken[index_of(t, out)]) {
-            r->dups.reasked += a <= DUP_RESEED;
-            return QS_OK;
-        }
-    }
-    if (!r->fallback) {
-        qs_sampler_options o;
-        qs_sampler_options_default(&o);
-        QS_TRY(qs_sampler_new(QS_SAMPLER_BRUTEFORCE, &sp, &o, &r->fallback, err));
-    }
-    return qs_sampler_ask(r->fallback, &r->h, out, exhausted, err);
+    const replay_state *r = ctx;
+    return r->taken[index_of(r->t, choices)];
 }
 
 static qs_status replay_loop(replay_state *r, int count_duplicates, double *value, double *best, qs_error *err)
@@ -203,10 +160,10 @@ static qs_status replay_loop(replay_state *r, int count_duplicates, double *valu
     bool exhausted = false;
     for (size_t i = 0; i < r->n_trials; i++) {
         if (!exhausted) {
-            st = qs_sampler_ask(r->s, &r->h, c, &exhausted, err);
-            if (st == QS_OK && !exhausted && !count_duplicates && r->taken[index_of(t, c)]) {
-                r->dups.duplicates++;
-                st = propose_fresh(r, c, &exhausted, err);
+            if (count_duplicates) {
+                st = qs_sampler_ask(r->s, &r->h, c, &exhausted, err);
+            } else {
+                st = qs_sampler_ask_fresh(r->s, &r->h, taken_in_replay, r, c, &exhausted, &r->dups, err);
             }
         }
         if (st)
@@ -256,7 +213,6 @@ qs_status qs_compare_replay(const qs_compare_table *t, qs_sampler_kind kind, uin
         *dups = r.dups;
     free(r.taken);
     qs_history_free(&r.h);
-    qs_sampler_delete(r.fallback);
     qs_sampler_delete(r.s);
     return st;
 }
@@ -368,7 +324,9 @@ qs_status qs_compare_run(const qs_compare_table *t, const qs_compare_options *o,
             st = qs_compare_replay(t, s->kind, o->seed + rep, o->n_trials, o->count_duplicates,
                                    s->value + rep * o->n_trials, s->best + rep * o->n_trials, &d, err);
             s->dups.duplicates += d.duplicates;
-            s->dups.reasked += d.reasked;
+            s->dups.by_repeat += d.by_repeat;
+            s->dups.by_uniform += d.by_uniform;
+            s->dups.by_first_free += d.by_first_free;
         }
         if (st == QS_OK)
             summarise(s, o, t->optimum, tmp);

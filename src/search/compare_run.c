@@ -144,8 +144,9 @@ static json_t *sampler_json(const qs_compare_result *r, const qs_compare_sampler
                                (json_int_t)(R - s->never), "per_repeat", per);
     json_t *curve = json_pack("{s:o, s:o, s:o}", "median", num_array(s->median, N), "q1", num_array(s->q1, N), "q3",
                               num_array(s->q3, N));
-    json_t *dups = json_pack("{s:I, s:I}", "replaced", (json_int_t)s->dups.duplicates, "by_reask",
-                             (json_int_t)s->dups.reasked);
+    json_t *dups = json_pack("{s:I, s:I, s:I, s:I}", "replaced", (json_int_t)s->dups.duplicates, "by_repeat",
+                             (json_int_t)s->dups.by_repeat, "by_uniform", (json_int_t)s->dups.by_uniform,
+                             "by_first_free", (json_int_t)s->dups.by_first_free);
     return json_pack("{s:s, s:o, s:o, s:o, s:o}", "sampler", qs_sampler_kind_name(s->kind), "seeds", seeds,
                      "trials_to_within", within, "best_so_far", curve, "duplicates", dups);
 }

@@ -15,8 +15,6 @@
 #include "qsearch/rng.h"
 #include "search_driver.h"
 
-#define DUP_RESEED 4    /* re-asks with a derived seed before drawing uniformly */
-#define DUP_UNIFORM 64  /* uniform draws before taking the first free configuration */
 
 /* ---- configuration hash set ---- */
 
@@ -279,54 +277,19 @@ static qs_status sync(search_driver *d, qs_error *err)
 
 /* ---- proposals ---- */
 
-static uint64_t mix(uint64_t z)
+/* A configuration the study does not hold (qs_sampler_ask_fresh's rule). It
+ * depends only on the seed and the history, so resumed and uninterrupted runs
+ * agree. */
+static int taken_in_study(void *ctx, const uint32_t *choices)
 {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    const search_driver *d = ctx;
+    return set_has(d, qs_sampler_config_hash(d->n_params, choices));
 }
 
-/* A configuration not in the history: the sampler's proposal, or when it
- * repeats one, re-asks with derived seeds, uniform draws, and finally the
- * first free configuration in bruteforce order. All depend only on the seed
- * and the history, so resumed and uninterrupted runs agree. */
 static qs_status propose(search_driver *d, uint32_t *out, int *exhausted, qs_error *err)
 {
     bool ex = false;
-    QS_TRY(qs_sampler_ask(d->sampler, &d->h, out, &ex, err));
-    if (ex) {
-        *exhausted = 1;
-        return QS_OK;
-    }
-    if (!set_has(d, qs_sampler_config_hash(d->n_params, out)))
-        return QS_OK;
-    qs_sampler_space sp = qs_search_space_sampler(d->space);
-    for (int a = 1; a <= DUP_RESEED + DUP_UNIFORM; a++) {
-        uint64_t seed = mix(d->cfg->seed ^ mix((uint64_t)d->h.n_trials * 0x9e3779b97f4a7c15ULL + (uint64_t)a));
-        if (a <= DUP_RESEED) {
-            qs_sampler_options o;
-            qs_sampler_options_default(&o);
-            o.seed = seed;
-            qs_sampler *s;
-            QS_TRY(qs_sampler_new(qs_sampler_kind_of(d->sampler), &sp, &o, &s, err));
-            qs_status st = qs_sampler_ask(s, &d->h, out, &ex, err);
-            qs_sampler_delete(s);
-            QS_TRY(st);
-        } else {
-            qs_rng r;
-            qs_rng_seed(&r, seed);
-            for (size_t i = 0; i < d->n_params; i++)
-                out[i] = (uint32_t)qs_rng_below(&r, sp.n_choices[i]);
-        }
-        if (!ex && !set_has(d, qs_sampler_config_hash(d->n_params, out)))
-            return QS_OK;
-    }
-    if (!d->fallback) {
-        qs_sampler_options o;
-        qs_sampler_options_default(&o);
-        QS_TRY(qs_sampler_new(QS_SAMPLER_BRUTEFORCE, &sp, &o, &d->fallback, err));
-    }
-    QS_TRY(qs_sampler_ask(d->fallback, &d->h, out, &ex, err));
+    QS_TRY(qs_sampler_ask_fresh(d->sampler, &d->h, taken_in_study, d, out, &ex, NULL, err));
     *exhausted = ex;
     return QS_OK;
 }

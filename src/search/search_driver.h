@@ -62,7 +62,7 @@ typedef struct {
     size_t numbers_cap;
     uint64_t *set;                    /* open-addressing set of config hashes; 0 = empty */
     size_t set_cap, set_len;
-    qs_sampler *sampler, *fallback;   /* fallback: bruteforce, for duplicates */
+    qs_sampler *sampler;
     int64_t expect_total, expect_done; /* study counts as this process last knew them */
     size_t done_here;
     /* the best trials so far (rebuilt on reload): single objective, the best

@@ -224,7 +224,6 @@ static void teardown(search_driver *d)
     qs_eval_inputs_free(&d->val);
     qs_history_free(&d->h);
     qs_sampler_delete(d->sampler);
-    qs_sampler_delete(d->fallback);
     free(d->numbers);
     free(d->set);
     free(d->front);
