@@ -1,6 +1,7 @@
 #!/bin/sh
-# Batch-B forward latency of one model: qsearch (`qsearch profile`, the
-# emulation engine: float kernels + quantize hooks) against PyTorch eager
+# Batch-B forward latency of one model: qsearch (`qsearch profile`: the
+# integer engine for integer configs, ENGINE=emulate for the float kernels +
+# quantize hooks) against PyTorch eager
 # (bench/latency_torch.py, Debian's python3-torch), float and fake-quantized
 # with a by-type integer config, both single-threaded, same test rows, same
 # measuring procedure. Prints each median with its 95% CI, the accuracy both
@@ -9,7 +10,7 @@
 # that drift on a shared machine hits both.
 #   bench/latency.sh [BUILD [MODEL [DATA [QUANT]]]]
 # Defaults: build, a jsc-s trained on letter into a temporary file, letter,
-# configs/quant-int8.toml. BATCH (1), BUDGET (2 s), REPEAT (1) from the environment.
+# configs/quant-int8.toml. BATCH (1), BUDGET (2 s), REPEAT (1), ENGINE (int) from the environment.
 set -eu
 BUILD=${1:-build}
 MODEL=${2:-}
@@ -43,7 +44,8 @@ while [ "$i" -lt "$REPEAT" ]; do
         qopt=""; topt=""
         if [ "$mode" = quant ]; then qopt="--quant $QUANT"; topt="--quant $QUANT"; fi
         # shellcheck disable=SC2086
-        "$Q" profile --model "$MODEL" --data "$DATA" $qopt --batch "$BATCH" --latency-budget "$BUDGET" --json \
+        "$Q" profile --model "$MODEL" --data "$DATA" $qopt --engine "${ENGINE:-int}" --batch "$BATCH" \
+            --latency-budget "$BUDGET" --json \
             > "$work/q.json" 2> "$work/q.err" || { cat "$work/q.err" >&2; exit 1; }
         # shellcheck disable=SC2086
         "$PY" bench/latency_torch.py --model "$MODEL" --data "$work/npy" $topt --batch "$BATCH" --budget "$BUDGET" \
