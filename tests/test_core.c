@@ -1,8 +1,11 @@
 /* Core: status messages, rng determinism and ranges, arena alignment and reset. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "harness.h"
 #include "qsearch/arena.h"
+#include "qsearch/fs.h"
 #include "qsearch/rng.h"
 #include "qsearch/status.h"
 
@@ -93,6 +96,34 @@ static void test_arena(void)
     qs_arena_free(NULL);
 }
 
+static void test_fs(void)
+{
+    char dir[400], file[300];
+    const char *tmp = getenv("QS_TEST_TMP");
+    snprintf(dir, sizeof dir, "%s/fs-test/a/b/c", tmp ? tmp : "/tmp");
+    qs_error err;
+    CHECK_INT(qs_fs_mkdirs(dir, &err), QS_OK);
+    CHECK_INT(qs_fs_mkdirs(dir, &err), QS_OK); /* exists: fine */
+    snprintf(file, sizeof file, "%s/t.txt", dir);
+    FILE *f = fopen(file, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    for (int i = 0; i < 2000; i++) /* larger than the first buffer */
+        fputs("0123456789", f);
+    fclose(f);
+    char *text = NULL;
+    size_t len = 0;
+    CHECK_INT(qs_fs_read_text(file, &text, &len, &err), QS_OK);
+    CHECK_INT(len, 20000);
+    CHECK(text && text[len] == '\0' && text[19999] == '9');
+    free(text);
+    CHECK_INT(qs_fs_read_text("/nonexistent/q.toml", &text, NULL, &err), QS_ERR_INPUT);
+    CHECK_CONTAINS(err.msg, "/nonexistent/q.toml");
+    snprintf(dir, sizeof dir, "%s/x", file); /* a file in the way */
+    CHECK_INT(qs_fs_mkdirs(dir, &err), QS_ERR_IO);
+}
+
 int main(void)
 {
     RUN(test_status);
@@ -100,5 +131,6 @@ int main(void)
     RUN(test_rng_ranges);
     RUN(test_shuffle_is_permutation);
     RUN(test_arena);
+    RUN(test_fs);
     return qs_test_summary();
 }

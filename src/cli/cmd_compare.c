@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "qsearch/fs.h"
 #include "qsearch/compare.h"
 #include "qsearch/safetensors.h"
 
@@ -60,30 +61,6 @@ static void progress(void *ctx, const qs_search_progress *p)
              p->done, p->target, rate, s->tty && last ? "\n" : "");
 }
 
-static qs_status read_text(const char *path, char **out, qs_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return qs_error_set(err, QS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 4096, len = 0, n;
-    char *s = malloc(cap);
-    while (s && (n = fread(s + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            char *t = realloc(s, cap *= 2);
-            if (!t)
-                free(s);
-            s = t;
-        }
-    }
-    fclose(f);
-    if (!s)
-        return qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", path);
-    s[len] = 0;
-    *out = s;
-    return QS_OK;
-}
-
 typedef struct {
     char *text;
     qs_toml_doc *doc;
@@ -96,22 +73,9 @@ typedef struct {
     char out_dir[4096], study_path[4200];
 } compare_state;
 
-static void mkdirs(const char *path)
-{
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(dir, 0777);
-            *p = '/';
-        }
-    mkdir(dir, 0777);
-}
-
 static qs_status prepare(compare_args *a, compare_state *s, qs_error *err)
 {
-    QS_TRY(read_text(a->config, &s->text, err));
+    QS_TRY(qs_fs_read_text(a->config, &s->text, NULL, err));
     QS_TRY(qs_toml_parse_string(s->text, strlen(s->text), a->config, &s->doc, err));
     QS_TRY(qs_search_config_from_toml(&s->cfg, s->doc->root, err));
     QS_TRY(qs_safetensors_load_model(a->model, &s->model, &s->meta, err));
@@ -148,9 +112,9 @@ static qs_status prepare(compare_args *a, compare_state *s, qs_error *err)
     char dir[4200];
     snprintf(dir, sizeof dir, "%s", s->study_path);
     char *slash = strrchr(dir, '/');
-    if (slash) {
+    if (slash) { /* the study's directory must exist before SQLite opens it */
         *slash = 0;
-        mkdirs(dir);
+        QS_TRY(qs_fs_mkdirs(dir, err));
     }
     return qs_study_open(s->study_path, &s->study, err);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "qsearch/fs.h"
 #include "qsearch/data.h"
 #include "qsearch/npy.h"
 
@@ -144,30 +145,11 @@ static int data_info(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-/* Creates dir and its missing parents (as mkdir -p). */
-static qs_status make_dirs(const char *dir, qs_error *err)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return qs_error_set(err, QS_ERR_USAGE, "%s: path too long", dir);
-    for (char *p = path + 1;; p++) {
-        char c = *p;
-        if (c != '/' && c != '\0')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return qs_error_set(err, QS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-        *p = c;
-        if (c == '\0')
-            return QS_OK;
-    }
-}
-
 /* Writes DIR/<split>_x.npy and DIR/<split>_y.npy for every split. */
 static qs_status export_splits(const qs_dataset *ds, const char *dir, qs_error *err)
 {
     char path[4096];
-    QS_TRY(make_dirs(dir, err));
+    QS_TRY(qs_fs_mkdirs(dir, err));
     for (int id = QS_SPLIT_TRAIN; id <= QS_SPLIT_TEST; id++) {
         const qs_split *s = qs_data_split(ds, (qs_split_id)id);
         snprintf(path, sizeof path, "%s/%s_x.npy", dir, split_names[id]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "qsearch/fs.h"
 #include "qsearch/log.h"
 #include "qsearch/safetensors.h"
 #include "qsearch/search.h"
@@ -121,31 +122,6 @@ static void print_table(const qs_search_result *r, const qs_search_options *o)
     free(order);
 }
 
-static qs_status read_text(const char *path, char **out, qs_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return qs_error_set(err, QS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *s = malloc(cap);
-    size_t n;
-    while (s && (n = fread(s + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            char *t = realloc(s, cap *= 2);
-            if (!t)
-                free(s);
-            s = t;
-        }
-    }
-    fclose(f);
-    if (!s)
-        return qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", path);
-    s[len] = 0;
-    *out = s;
-    return QS_OK;
-}
-
 /* Applies the command-line overrides to the config. */
 static qs_status apply_overrides(const search_args *a, qs_search_config *c, qs_error *err)
 {
@@ -174,7 +150,7 @@ typedef struct {
 
 static qs_status prepare(search_args *a, search_state *s, qs_error *err)
 {
-    QS_TRY(read_text(a->config, &s->text, err));
+    QS_TRY(qs_fs_read_text(a->config, &s->text, NULL, err));
     QS_TRY(qs_toml_parse_string(s->text, strlen(s->text), a->config, &s->doc, err));
     QS_TRY(qs_search_config_from_toml(&s->cfg, s->doc->root, err));
     QS_TRY(apply_overrides(a, &s->cfg, err));
@@ -209,13 +185,7 @@ static qs_status prepare(search_args *a, search_state *s, qs_error *err)
     char *slash = strrchr(dir, '/');
     if (slash) { /* the study's directory must exist before SQLite opens it */
         *slash = 0;
-        for (char *p = dir + 1; *p; p++)
-            if (*p == '/') {
-                *p = 0;
-                mkdir(dir, 0777);
-                *p = '/';
-            }
-        mkdir(dir, 0777);
+        QS_TRY(qs_fs_mkdirs(dir, err));
     }
     return qs_study_open(s->study_path, &s->study, err);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "qsearch/compare.h"
+#include "qsearch/fs.h"
 
 /* ---- exhaustive pass ---- */
 
@@ -166,22 +167,6 @@ json_t *qs_compare_json(const qs_compare_result *r, const qs_compare_table *t, c
 
 /* ---- files ---- */
 
-static qs_status make_dir(const char *dir, qs_error *err)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return qs_error_set(err, QS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return qs_error_set(err, QS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-    return QS_OK;
-}
-
 typedef struct {
     FILE *f;
     char path[4096], tmp[4200];
@@ -288,7 +273,7 @@ static qs_status write_table(const qs_compare_table *t, const qs_search_space *s
 qs_status qs_compare_write_outputs(const qs_compare_result *r, const qs_compare_table *t, const qs_search_space *sp,
                                    const char *dir, qs_error *err)
 {
-    QS_TRY(make_dir(dir, err));
+    QS_TRY(qs_fs_mkdirs(dir, err));
     json_t *doc = qs_compare_json(r, t, sp);
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);

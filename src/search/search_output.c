@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qsearch/fs.h"
 #include "search_driver.h"
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
@@ -345,22 +346,6 @@ static qs_status write_csv(const qs_search_result *r, const qs_search_options *o
     return st;
 }
 
-static qs_status make_dir(const char *dir, qs_error *err)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return qs_error_set(err, QS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return qs_error_set(err, QS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-    return QS_OK;
-}
-
 /* log.json streamed trial by trial (one compact line each): memory stays
  * O(one trial) for 64,000-trial studies. */
 static qs_status write_log(const qs_search_result *r, const qs_search_options *opt, const char *dir, qs_error *err)
@@ -409,7 +394,7 @@ static qs_status write_log(const qs_search_result *r, const qs_search_options *o
 qs_status qs_search_write_outputs(const qs_search_result *r, const qs_search_options *opt, const char *dir,
                                   qs_error *err)
 {
-    QS_TRY(make_dir(dir, err));
+    QS_TRY(qs_fs_mkdirs(dir, err));
     QS_TRY(write_log(r, opt, dir, err));
     QS_TRY(write_json(dir, "best.json", qs_search_best_json(r, opt), err));
     return write_csv(r, opt, dir, err);
