@@ -98,7 +98,7 @@ static void test_arena(void)
 
 static void test_fs(void)
 {
-    char dir[400], file[300];
+    char dir[256], file[300], blocked[320];
     const char *tmp = getenv("QS_TEST_TMP");
     snprintf(dir, sizeof dir, "%s/fs-test/a/b/c", tmp ? tmp : "/tmp");
     qs_error err;
@@ -120,8 +120,8 @@ static void test_fs(void)
     free(text);
     CHECK_INT(qs_fs_read_text("/nonexistent/q.toml", &text, NULL, &err), QS_ERR_INPUT);
     CHECK_CONTAINS(err.msg, "/nonexistent/q.toml");
-    snprintf(dir, sizeof dir, "%s/x", file); /* a file in the way */
-    CHECK_INT(qs_fs_mkdirs(dir, &err), QS_ERR_IO);
+    snprintf(blocked, sizeof blocked, "%s/x", file); /* a file in the way */
+    CHECK_INT(qs_fs_mkdirs(blocked, &err), QS_ERR_IO);
 }
 
 int main(void)
