@@ -1,7 +1,12 @@
-/* Core: status messages, rng determinism and ranges, arena alignment and reset. */
+/* Core: status messages, rng determinism and ranges, arena alignment and reset,
+ * file-system helpers (mkdirs, read, atomic writes). */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "qsearch/arena.h"
@@ -124,6 +129,83 @@ static void test_fs(void)
     CHECK_INT(qs_fs_mkdirs(blocked, &err), QS_ERR_IO);
 }
 
+/* Number of entries in dir whose name contains ".tmp." (left-over temporaries). */
+static int count_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strstr(e->d_name, ".tmp.") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_fs_write_atomic(void)
+{
+    char dir[256], file[300], missing[300], sub[300];
+    const char *tmp = getenv("QS_TEST_TMP");
+    snprintf(dir, sizeof dir, "%s/fs-atomic", tmp ? tmp : "/tmp");
+    qs_error err;
+    CHECK_INT(qs_fs_mkdirs(dir, &err), QS_OK);
+    snprintf(file, sizeof file, "%s/a.txt", dir);
+    CHECK_INT(qs_fs_write_atomic(file, "old", 3, &err), QS_OK);
+    CHECK_INT(qs_fs_write_atomic(file, "hello\n", 6, &err), QS_OK); /* replaces */
+    char *text = NULL;
+    size_t len = 0;
+    CHECK_INT(qs_fs_read_text(file, &text, &len, &err), QS_OK);
+    CHECK_STR(text ? text : "", "hello\n");
+    free(text);
+    CHECK_INT(qs_fs_write_atomic(file, NULL, 0, &err), QS_OK); /* empty file */
+    struct stat sb;
+    CHECK(stat(file, &sb) == 0 && sb.st_size == 0);
+    CHECK_INT(count_tmp(dir), 0);
+
+    /* a directory that does not exist: QS_ERR_IO naming the path, nothing created */
+    snprintf(missing, sizeof missing, "%s/no-such-dir/b.txt", dir);
+    CHECK_INT(qs_fs_write_atomic(missing, "x", 1, &err), QS_ERR_IO);
+    CHECK_CONTAINS(err.msg, missing);
+    CHECK(access(missing, F_OK) != 0);
+
+    /* the rename fails (a non-empty directory is in the way): the temporary is removed */
+    snprintf(sub, sizeof sub, "%s/busy", dir);
+    CHECK_INT(qs_fs_mkdirs(sub, &err), QS_OK);
+    snprintf(missing, sizeof missing, "%s/busy/keep", dir);
+    CHECK_INT(qs_fs_write_atomic(missing, "k", 1, &err), QS_OK);
+    CHECK_INT(qs_fs_write_atomic(sub, "x", 1, &err), QS_ERR_IO);
+    CHECK_CONTAINS(err.msg, sub);
+    CHECK(stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode));
+    CHECK_INT(count_tmp(dir), 0);
+
+    /* streaming: commit puts the file in place, abort leaves nothing */
+    qs_fs_atomic w;
+    snprintf(file, sizeof file, "%s/s.csv", dir);
+    CHECK_INT(qs_fs_atomic_open(&w, file, &err), QS_OK);
+    CHECK_INT(count_tmp(dir), 1);
+    CHECK(access(file, F_OK) != 0); /* not there before the commit */
+    fprintf(w.f, "a,b\n%d,%d\n", 1, 2);
+    CHECK_INT(qs_fs_atomic_commit(&w, &err), QS_OK);
+    CHECK(w.f == NULL && w.path == NULL && w.tmp == NULL);
+    CHECK_INT(qs_fs_read_text(file, &text, NULL, &err), QS_OK);
+    CHECK_STR(text ? text : "", "a,b\n1,2\n");
+    free(text);
+    snprintf(file, sizeof file, "%s/gone.csv", dir);
+    CHECK_INT(qs_fs_atomic_open(&w, file, &err), QS_OK);
+    fputs("partial", w.f);
+    qs_fs_atomic_abort(&w);
+    qs_fs_atomic_abort(&w); /* released: harmless */
+    CHECK(access(file, F_OK) != 0);
+    CHECK_INT(count_tmp(dir), 0);
+    CHECK_INT(qs_fs_atomic_commit(&w, &err), QS_ERR_INTERNAL); /* not open */
+    snprintf(missing, sizeof missing, "%s/no-such-dir/c.csv", dir);
+    CHECK_INT(qs_fs_atomic_open(&w, missing, &err), QS_ERR_IO);
+    CHECK_CONTAINS(err.msg, missing);
+    CHECK(w.f == NULL);
+    qs_fs_atomic_abort(&w);
+    qs_fs_atomic_abort(NULL);
+}
+
 int main(void)
 {
     RUN(test_status);
@@ -132,5 +214,6 @@ int main(void)
     RUN(test_shuffle_is_permutation);
     RUN(test_arena);
     RUN(test_fs);
+    RUN(test_fs_write_atomic);
     return qs_test_summary();
 }

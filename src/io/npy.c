@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "qsearch/fs.h"
 
 #define NPY_MAGIC "\x93NUMPY"
 #define NPY_MAX_HEADER 65535u
@@ -17,7 +18,7 @@ static int host_is_le(void)
     return *(const unsigned char *)&one == 1;
 }
 
-/* Writes header + data to path.tmp, then renames: no partial file on failure. */
+/* Writes header + data atomically (qs_fs_atomic): no partial file on failure. */
 static qs_status write_npy(const char *path, const char *descr, const void *data,
                            size_t elem_size, int ndim, size_t rows, size_t cols, qs_error *err)
 {
@@ -45,29 +46,12 @@ static qs_status write_npy(const char *path, const char *descr, const void *data
     memset(head + 10 + len, ' ', padded - total);
     head[padded - 1] = '\n';
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        qs_status st = qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return st;
-    }
+    qs_fs_atomic w;
+    QS_TRY(qs_fs_atomic_open(&w, path, err));
     size_t count = ndim == 1 ? rows : rows * cols;
-    int ok = fwrite(head, 1, padded, f) == padded &&
-             (count == 0 || fwrite(data, elem_size, count, f) == count);
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        qs_status st = qs_error_set(err, QS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
-        return st;
-    }
-    free(tmp);
-    return QS_OK;
+    if (fwrite(head, 1, padded, w.f) == padded && count)
+        fwrite(data, elem_size, count, w.f); /* a short write is caught by the commit */
+    return qs_fs_atomic_commit(&w, err);
 }
 
 qs_status qs_npy_write_f32(const char *path, const float *data, size_t rows, size_t cols,

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "qsearch/fs.h"
 #include "qsearch/search.h"
 #include "report_internal.h"
 
@@ -519,30 +520,15 @@ qs_status qs_report_html(qs_study *s, const qs_report_options *o, char **html, q
     return st;
 }
 
-/* Writes len bytes (with an optional prefix) to path via path.tmp + rename. */
+/* Writes len bytes (with an optional prefix) to path atomically (qs_fs_atomic). */
 static qs_status write_atomic(const char *path, const char *prefix, const char *text, size_t len, qs_error *err)
 {
-    size_t n = strlen(path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return qs_error_set(err, QS_ERR_NOMEM, "report: out of memory");
-    snprintf(tmp, n, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    qs_status st = QS_OK;
-    if (!f) {
-        st = qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    } else {
-        int bad = (prefix && fputs(prefix, f) == EOF) || fwrite(text, 1, len, f) != len;
-        bad |= fclose(f) != 0;
-        if (bad)
-            st = qs_error_set(err, QS_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
-        else if (rename(tmp, path) != 0)
-            st = qs_error_set(err, QS_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-        if (st != QS_OK)
-            remove(tmp);
-    }
-    free(tmp);
-    return st;
+    qs_fs_atomic w;
+    QS_TRY(qs_fs_atomic_open(&w, path, err));
+    if (prefix)
+        fputs(prefix, w.f);
+    fwrite(text, 1, len, w.f); /* a failed write is reported by the commit */
+    return qs_fs_atomic_commit(&w, err);
 }
 
 static qs_status write_plots(const rep_ctx *c, const char *dir, qs_error *err)

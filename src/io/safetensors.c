@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "qsearch/fs.h"
 
 #ifndef QS_VERSION
 #define QS_VERSION "unknown"
@@ -178,11 +179,9 @@ qs_status qs_safetensors_save_model(const char *path, const qs_model *m, const q
                             path);
     size_t cap = max_tensors(m), nt, hlen = 0;
     tensor_ref *t = calloc(cap, sizeof *t);
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
     char *header = NULL;
     qs_status st = QS_OK;
-    if (!t || !tmp) {
+    if (!t) {
         st = qs_error_set(err, QS_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
@@ -192,22 +191,14 @@ qs_status qs_safetensors_save_model(const char *path, const qs_model *m, const q
         goto done;
     }
     /* Write beside the target and rename: readers never see a partial file. */
-    snprintf(tmp, plen + 32, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        st = qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        goto done;
-    }
-    int ok = write_all(f, m, header, hlen, t, nt);
-    ok &= fflush(f) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        st = qs_error_set(err, QS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        remove(tmp);
+    qs_fs_atomic w;
+    st = qs_fs_atomic_open(&w, path, err);
+    if (st == QS_OK) {
+        (void)write_all(w.f, m, header, hlen, t, nt); /* a failed write is reported by the commit */
+        st = qs_fs_atomic_commit(&w, err);
     }
 done:
     free(header);
-    free(tmp);
     free(t);
     return st;
 }

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "qsearch/compare.h"
 #include "qsearch/fs.h"
@@ -167,29 +165,20 @@ json_t *qs_compare_json(const qs_compare_result *r, const qs_compare_table *t, c
 
 /* ---- files ---- */
 
-typedef struct {
-    FILE *f;
-    char path[4096], tmp[4200];
-} out_file;
-
-static qs_status out_open(out_file *o, const char *dir, const char *name, qs_error *err)
+/* Opens dir/name for an atomic write (qs_fs_atomic). */
+static qs_status out_open(qs_fs_atomic *o, const char *dir, const char *name, qs_error *err)
 {
-    snprintf(o->path, sizeof o->path, "%s/%s", dir, name);
-    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-    if (!(o->f = fopen(o->tmp, "wb")))
-        return qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", o->tmp, strerror(errno));
-    return QS_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return qs_fs_atomic_open(o, path, err);
 }
 
-/* Closes and renames into place (st: what happened while writing). */
-static qs_status out_close(out_file *o, qs_status st, qs_error *err)
+/* Puts the file in place, or drops it when st (what happened while writing) failed. */
+static qs_status out_close(qs_fs_atomic *o, qs_status st, qs_error *err)
 {
-    int bad = ferror(o->f) != 0;
-    bad |= fclose(o->f) != 0;
-    if (st == QS_OK && (bad || rename(o->tmp, o->path) != 0))
-        st = qs_error_set(err, QS_ERR_IO, "%s: cannot write: %s", o->path, strerror(errno));
-    if (st)
-        unlink(o->tmp);
+    if (st == QS_OK)
+        return qs_fs_atomic_commit(o, err);
+    qs_fs_atomic_abort(o);
     return st;
 }
 
@@ -202,7 +191,7 @@ static void csv_num(FILE *f, double v)
 
 static qs_status write_curves(const qs_compare_result *r, const char *dir, qs_error *err)
 {
-    out_file o;
+    qs_fs_atomic o;
     QS_TRY(out_open(&o, dir, "curves.csv", err));
     fprintf(o.f, "sampler,trial,median,q1,q3\n");
     for (size_t k = 0; k < r->n_samplers; k++)
@@ -218,7 +207,7 @@ static qs_status write_curves(const qs_compare_result *r, const char *dir, qs_er
 
 static qs_status write_runs(const qs_compare_result *r, const char *dir, qs_error *err)
 {
-    out_file o;
+    qs_fs_atomic o;
     QS_TRY(out_open(&o, dir, "runs.csv", err));
     size_t N = r->opt.n_trials;
     fprintf(o.f, "sampler,repeat,seed,trial,value,best\n");
@@ -247,7 +236,7 @@ static qs_status write_runs(const qs_compare_result *r, const char *dir, qs_erro
  * pruned, failed or infeasible), in bruteforce order. */
 static qs_status write_table(const qs_compare_table *t, const qs_search_space *sp, const char *dir, qs_error *err)
 {
-    out_file o;
+    qs_fs_atomic o;
     QS_TRY(out_open(&o, dir, "table.csv", err));
     for (size_t i = 0; i < t->n_params; i++)
         fprintf(o.f, "%s,", sp && i < sp->n_params ? sp->names[i] : "p");
@@ -279,7 +268,7 @@ qs_status qs_compare_write_outputs(const qs_compare_result *r, const qs_compare_
     json_decref(doc);
     if (!text)
         return qs_error_set(err, QS_ERR_NOMEM, "compare: cannot format compare.json");
-    out_file o;
+    qs_fs_atomic o;
     qs_status st = out_open(&o, dir, "compare.json", err);
     if (st == QS_OK) {
         fputs(text, o.f);

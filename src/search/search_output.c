@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "qsearch/fs.h"
 #include "search_driver.h"
@@ -235,24 +233,12 @@ json_t *qs_search_best_json(const qs_search_result *r, const qs_search_options *
     return doc;
 }
 
-/* Writes text to dir/name through a temporary file and rename. */
+/* Writes text to dir/name atomically (qs_fs_write_atomic). */
 static qs_status write_atomic(const char *dir, const char *name, const char *text, size_t len, qs_error *err)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    int bad = fwrite(text, 1, len, f) != len;
-    bad |= fflush(f) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return qs_error_set(err, QS_ERR_IO, "%s: cannot write: %s", path, strerror(e));
-    }
-    return QS_OK;
+    return qs_fs_write_atomic(path, text, len, err);
 }
 
 static qs_status write_json(const char *dir, const char *name, json_t *doc, qs_error *err)
@@ -363,32 +349,29 @@ static qs_status write_log(const qs_search_result *r, const qs_search_options *o
         return qs_error_set(err, QS_ERR_NOMEM, "search: cannot format log.json");
     }
     *close = 0; /* reopen the object to append "trials" */
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/log.json", dir);
-    snprintf(tmp, sizeof tmp, "%s/.log.json.tmp.%ld", dir, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
+    qs_fs_atomic w;
+    qs_status st = qs_fs_atomic_open(&w, path, err);
+    if (st) {
         free(head);
-        return qs_error_set(err, QS_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        return st;
     }
-    int bad = fprintf(f, "%s,\n  \"trials\": [\n", head) < 0;
+    int bad = fprintf(w.f, "%s,\n  \"trials\": [\n", head) < 0;
     free(head);
     for (size_t i = 0; !bad && i < r->n_trials; i++) {
         json_t *t = trial_json(r, opt, &r->trials[i]);
         char *line = t ? json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
         json_decref(t);
-        bad = !line || fprintf(f, "    %s%s\n", line, i + 1 < r->n_trials ? "," : "") < 0;
+        bad = !line || fprintf(w.f, "    %s%s\n", line, i + 1 < r->n_trials ? "," : "") < 0;
         free(line);
     }
-    bad |= fprintf(f, "  ]\n}\n") < 0;
-    bad |= fflush(f) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return qs_error_set(err, QS_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+    if (bad) {
+        qs_fs_atomic_abort(&w);
+        return qs_error_set(err, QS_ERR_IO, "%s: cannot write: %s", path, strerror(errno ? errno : EIO));
     }
-    return QS_OK;
+    fprintf(w.f, "  ]\n}\n");
+    return qs_fs_atomic_commit(&w, err);
 }
 
 qs_status qs_search_write_outputs(const qs_search_result *r, const qs_search_options *opt, const char *dir,
