@@ -4,52 +4,14 @@
 # --json purity, curves in the study, the study reused by a second run (nothing
 # evaluated again, same results), a replay equal to a real `qsearch search`
 # with the same sampler and seed, refusals and bad flags (exit 2).
-Q=${QS_BIN:-build/qsearch}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export XDG_CACHE_HOME="$T/cache"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. tests/lib.sh
+use_tmp
 
-# expect CODE DESCRIPTION -- command...: checks the exit status; stderr in $T/err.
-expect() {
-    code=$1; what=$2; shift 3
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(head -c 400 "$T/err")"; fi
-}
-stderr_has() {
-    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 400 "$T/err")"; fi
-}
-pycheck() { # pycheck DESCRIPTION SCRIPT ARGS...
-    what=$1; shift
-    if $PY -c "$@" 2> "$T/pyerr"; then ok; else bad "$what: $(tail -c 600 "$T/pyerr")"; fi
-}
-
-# 5 classes, 16 features, 2000 rows: one informative feature per class.
-awk 'BEGIN { srand(7);
-  for (i = 0; i < 2000; i++) { c = i % 5; line = "";
-    for (f = 0; f < 16; f++) { v = rand() * 3 + (f == c ? 1.2 : 0) + (f == c + 5 ? 0.8 : 0); line = line sprintf("%.4f,", v) }
-    print line c } }' > "$T/d.csv"
-D="csv:$T/d.csv"
-"$Q" train --model jsc-toy --data "$D" --epochs 6 -o "$T/toy.safetensors" > /dev/null 2>&1 || bad "train jsc-toy"
+# 5 classes, 16 features, 2000 rows: one informative feature per class; jsc-toy on them.
+jsc_toy_16x5 2000 7 6
 
 # jsc-toy by name: each linear layer data_in {4,8} x weight {2,4,8} x bias {8,16}: 12^3 = 1728.
-layer() {
-    printf '[search.search_space.seed.%s.config]\nname = ["integer"]\ndata_in_width = [4, 8]\n' "$1"
-    printf 'weight_width = [2, 4, 8]\nbias_width = [8, 16]\n'
-}
-{
-    printf '[search.search_space]\nname = "graph/quantize/mixed_precision_ptq"\n'
-    printf '[search.search_space.setup]\nby = "name"\n'
-    printf '[search.search_space.seed.default.config]\nname = ["NA"]\n'
-    layer seq_blocks_2; layer seq_blocks_5; layer seq_blocks_8
-    printf '[search.strategy.setup]\nsampler = "tpe"\n'
-    printf '[search.strategy.metrics]\naccuracy.scale = 1.0\naverage_bitwidth.scale = -0.01\n'
-} > "$T/s.toml"
+space_1728 "$T/s.toml" tpe
 
 run_compare() { # run_compare DIR extra-args...
     dir=$1; shift
@@ -190,8 +152,7 @@ expect 2 "no --config" -- "$Q" compare --model "$T/toy.safetensors"
 expect 2 "no --model" -- "$Q" compare --config "$T/s.toml"
 expect 2 "unknown option" -- "$Q" compare --config "$T/s.toml" --model "$T/toy.safetensors" --bogus
 expect 0 "--help" -- "$Q" compare --help
-if grep -q "qsearch compare --config" "$T/out"; then ok; else bad "--help prints usage on stdout"; fi
-if [ ! -e "$T/e/compare.json" ]; then ok; else bad "no outputs after an error"; fi
+check "--help prints usage on stdout" grep -q "qsearch compare --config" "$T/out"
+check "no outputs after an error" test ! -e "$T/e/compare.json"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

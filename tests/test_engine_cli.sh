@@ -3,51 +3,12 @@
 # --engine int|emulate, identical logits from both engines on an integer config,
 # which layers ran which way in JSON and human output, QS_KERNELS, bad values.
 # Data is a CSV written here; no network.
-Q=${QS_BIN:-build/qsearch}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export XDG_CACHE_HOME="$T/cache"
-PY=/usr/bin/python3
-pass=0
-fail=0
+. tests/lib.sh
+use_tmp
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-expect() {
-    code=$1; what=$2; shift 3
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(head -c 300 "$T/err")"; fi
-}
-
-stderr_has() {
-    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 300 "$T/err")"; fi
-}
-
-jcheck() {
-    if $PY -c 'import json,math,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$3" \
-        2> "$T/pyerr"; then ok; else bad "$2: $3 $(head -c 300 "$T/pyerr")"; fi
-}
-
-awk 'BEGIN { srand(5); printf "f1"; for (j = 2; j <= 16; j++) printf ",f%d", j; print ",label";
-  for (i = 0; i < 520; i++) { c = i % 26; for (j = 0; j < 16; j++) printf "%.3f,", (j == c % 16) * (1 + c / 16) + rand() * 0.3;
-    print substr("ABCDEFGHIJKLMNOPQRSTUVWXYZ", c + 1, 1) } }' > "$T/l16.csv"
+csv_letter "$T/l16.csv" 5
 D="csv:$T/l16.csv"
-cat > "$T/int8.toml" <<'EOF'
-[passes.quantize]
-by = "type"
-[passes.quantize.default.config]
-name = "NA"
-[passes.quantize.linear.config]
-name = "integer"
-data_in_width = 8
-weight_width = 4
-bias_width = 8
-[passes.quantize.relu.config]
-name = "integer"
-data_in_width = 8
-EOF
+quant_int_by_type "$T/int8.toml" 4
 # seq_blocks_5 in minifloat: not integer, so the default engine is emulate
 cat > "$T/mixed.toml" <<'EOF'
 [passes.quantize]
@@ -76,8 +37,10 @@ jcheck "$T/int.json" "integer config runs on the integer engine" \
   'd["engine"]=="int" and d["kernels"] in ("ref","avx2","avx512") and len(d["engine_layers"])==5 and all(l["run"]=="int" and l["weights"]=="int4" and l["act_bits"]==8 and l["acc_bits"]==32 for l in d["engine_layers"])'
 expect 0 "eval int8 emulate" -- "$Q" eval --model "$M" --data "$D" --quant "$T/int8.toml" --engine emulate --json --logits "$T/emu.npy"
 jcheck "$T/out" "emulate engine named" 'd["engine"]=="emulate" and d["kernels"] is None and "engine_layers" not in d'
-if $PY -c 'import numpy as np,sys; a=np.load(sys.argv[1]); b=np.load(sys.argv[2]); sys.exit(0 if a.shape==b.shape and (a.view(np.uint32)==b.view(np.uint32)).all() else 1)' \
-    "$T/int.npy" "$T/emu.npy"; then ok; else bad "int and emulate logits differ"; fi
+pycheck "int and emulate logits bitwise equal" '
+import numpy as np, sys
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert a.shape == b.shape and (a.view(np.uint32) == b.view(np.uint32)).all()' "$T/int.npy" "$T/emu.npy"
 
 expect 0 "eval float default" -- "$Q" eval --model "$M" --data "$D" --json
 jcheck "$T/out" "float model: emulate" 'd["engine"]=="emulate"'
@@ -94,8 +57,9 @@ stderr_has "seq_blocks_2 linear 16->64: int (int8 weights, int8 acts, int32 acc"
 
 expect 0 "QS_KERNELS=ref" -- env QS_KERNELS=ref "$Q" eval --model "$M" --data "$D" --quant "$T/int8.toml" --json --logits "$T/ref.npy"
 jcheck "$T/out" "forced ref path reported" 'd["kernels"]=="ref"'
-if $PY -c 'import numpy as np,sys; sys.exit(0 if (np.load(sys.argv[1]).view(np.uint32)==np.load(sys.argv[2]).view(np.uint32)).all() else 1)' \
-    "$T/int.npy" "$T/ref.npy"; then ok; else bad "ref path logits differ"; fi
+pycheck "ref path logits bitwise equal to the default path" '
+import numpy as np, sys
+assert (np.load(sys.argv[1]).view(np.uint32) == np.load(sys.argv[2]).view(np.uint32)).all()' "$T/int.npy" "$T/ref.npy"
 
 expect 0 "profile int8" -- "$Q" profile --model "$M" --data "$D" --quant "$T/int8.toml" --latency-budget 0.05 --batch 8 --json
 jcheck "$T/out" "profile names the engine" \
@@ -111,4 +75,4 @@ expect 2 "profile bad --engine" -- "$Q" profile --model "$M" --data "$D" --engin
 expect 2 "bad QS_KERNELS" -- env QS_KERNELS=bogus "$Q" eval --model "$M" --data "$D" --quant "$T/int8.toml"
 stderr_has "QS_KERNELS=bogus" "bad path named"
 
-echo "$pass passed, $fail failed"
+finish

@@ -4,53 +4,12 @@
 # features / 26 classes), quantized and float, batch B, scaled sum and
 # forgiving factor, human output on stderr only, and bad inputs exit 2 with a
 # message naming the problem. Data is a CSV written here; no network.
-Q=${QS_BIN:-build/qsearch}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export XDG_CACHE_HOME="$T/cache"
-PY=/usr/bin/python3
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect CODE DESCRIPTION -- command...: checks the exit status; output in $T/out, $T/err.
-expect() {
-    code=$1; what=$2; shift 3
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(head -c 300 "$T/err")"; fi
-}
-
-stderr_has() {
-    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 300 "$T/err")"; fi
-}
-
-# jcheck FILE DESCRIPTION PYTHON-EXPRESSION: the expression over d (the parsed document) is true.
-jcheck() {
-    if $PY -c 'import json,math,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$3" \
-        2> "$T/pyerr"; then ok; else bad "$2: $3 $(head -c 300 "$T/pyerr")"; fi
-}
+. tests/lib.sh
+use_tmp
 
 # 16 features, 26 classes (letter's shape), 20 rows per class.
-awk 'BEGIN { srand(11); printf "f1"; for (j = 2; j <= 16; j++) printf ",f%d", j; print ",label";
-  for (i = 0; i < 520; i++) { c = i % 26; for (j = 0; j < 16; j++) printf "%.3f,", (j == c % 16) * (1 + c / 16) + rand() * 0.3;
-    print substr("ABCDEFGHIJKLMNOPQRSTUVWXYZ", c + 1, 1) } }' > "$T/l16.csv"
-cat > "$T/int8.toml" <<'EOF'
-[passes.quantize]
-by = "type"
-[passes.quantize.default.config]
-name = "NA"
-[passes.quantize.linear.config]
-name = "integer"
-data_in_width = 8
-weight_width = 8
-bias_width = 8
-[passes.quantize.relu.config]
-name = "integer"
-data_in_width = 8
-EOF
+csv_letter "$T/l16.csv" 11
+quant_int_by_type "$T/int8.toml" 8
 
 expect 0 "profile --help" -- "$Q" profile --help
 expect 0 "train" -- "$Q" train --model jsc-tiny --data "csv:$T/l16.csv" -o "$T/m.safetensors" --epochs 2
@@ -82,11 +41,14 @@ jcheck "$T/int8.json" "int8 hand values" \
   'd["params"]==474 and d["model_size_bits"]==5584 and d["bitops"]==26624 and d["avg_bitwidth"]==8 and d["memory_density"]==4 and d["flops"]==932'
 jcheck "$T/int8.json" "int8 layer formats" \
   'd["layers"][2]["weight"].startswith("integer(width=8") and d["layers"][1]["data_in_bits"]==8 and d["quant"].endswith("int8.toml")'
-if $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a["energy"]["joules"]<b["energy"]["joules"] or a["energy"]["source"]!="model" else 1)' "$T/int8.json" "$T/float.json"; then ok; else bad "int8 model energy below float"; fi
+pycheck "int8 model energy below float (when modelled)" '
+import json, sys
+a, b = (json.load(open(f))["energy"] for f in sys.argv[1:3])
+assert a["joules"] < b["joules"] or a["source"] != "model", (a, b)' "$T/int8.json" "$T/float.json"
 
 # human output goes to stderr only
 expect 0 "profile human" -- "$Q" profile --model "$M" --quant "$T/int8.toml" $B
-if [ ! -s "$T/out" ]; then ok; else bad "human output leaked to stdout"; fi
+stdout_empty "human output leaked to stdout"
 stderr_has "model_size_bits 5584" "human summary"
 stderr_has "seq_blocks_2   linear" "human layer table"
 stderr_has "int8.4" "compact formats in the table"
@@ -127,11 +89,10 @@ printf '[passes.quantize]\nby = "name"\n[passes.quantize.seq_blocks_9.config]\nn
 expect 2 "unknown layer in config" -- "$Q" profile --model "$M" --quant "$T/badlayer.toml"
 stderr_has "seq_blocks_9" "unknown layer named"
 expect 2 "bad split" -- "$Q" profile --model "$M" --split holdout
-awk 'BEGIN { srand(3); print "a,b,label"; for (i = 0; i < 50; i++) printf "%f,%f,%d\n", rand(), rand(), i % 3 }' > "$T/two.csv"
+csv_two "$T/two.csv"
 expect 2 "feature mismatch" -- "$Q" profile --model "$M" --data "csv:$T/two.csv"
 stderr_has "features" "feature mismatch explained"
 expect 2 "pin to a core that does not exist" -- "$Q" profile --model "$M" $B --pin 100000
-if [ ! -s "$T/out" ]; then ok; else bad "a failed profile printed to stdout"; fi
+stdout_empty "a failed profile printed to stdout"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -10,21 +10,10 @@
 # (docs/quantization.md). Run by tests/run.sh (QS_BIN=BUILD/qsearch).
 # Last line "N passed, N failed";
 # skipped as "0 passed, 0 failed" when /usr/bin/python3 lacks torch.
-Q=${QS_BIN:-build/qsearch}
-PY=/usr/bin/python3
+. tests/lib.sh
+require_py "torch, numpy, tomllib" "apt-get install python3-torch"
+use_tmp
 HERE=$(dirname "$0")
-if ! "$PY" -c "import torch, numpy, tomllib" 2>/dev/null; then
-    echo "test_quant_peer: skipped: $PY has no torch/numpy/tomllib (apt-get install python3-torch)" >&2
-    echo "0 passed, 0 failed"
-    exit 0
-fi
-T=$(mktemp -d "${QS_TEST_TMP:-/tmp}/qpeer.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-export XDG_CACHE_HOME="$T/cache"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 
 # 16 features, 5 classes: class means on a few features plus noise, so the
 # models learn something and activations spread over several binades.
@@ -37,12 +26,11 @@ awk 'BEGIN { srand(11); printf "f1";
     printf ",%s\n", substr("vwxyz", c + 1, 1) } }' > "$T/d.csv"
 D="csv:$T/d.csv"
 
-if "$Q" data export "$D" -o "$T/npy" 2> "$T/err"; then ok; else bad "data export: $(head -c 300 "$T/err")"; fi
+expect 0 "data export" -- "$Q" data export "$D" -o "$T/npy"
 cases=""
 for arch in jsc-tiny jsc-toy jsc-s; do
     m="$T/$arch.safetensors"
-    if "$Q" train --model "$arch" --data "$D" -o "$m" --epochs 4 --seed 3 2> "$T/err"; then ok; else
-        bad "train $arch: $(head -c 300 "$T/err")"; continue; fi
+    expect 0 "train $arch" -- "$Q" train --model "$arch" --data "$D" -o "$m" --epochs 4 --seed 3 || continue
     for c in "$HERE"/quant_configs/*.toml; do
         b=$(basename "$c" .toml)
         l="$T/logits_${arch}_$b.npy"
@@ -58,13 +46,7 @@ if [ -n "$cases" ]; then
     "$PY" "$HERE/quant_peer.py" --x "$T/npy/test_x.npy" --y "$T/npy/test_y.npy" \
         ${QS_MASE:+--mase "$QS_MASE"} $cases > "$T/peer" 2> "$T/peer_err"
     cat "$T/peer_err" >&2
-    last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$T/peer" | tail -n 1)
-    if [ -n "$last" ]; then
-        pass=$((pass + $(echo "$last" | sed -E 's/^([0-9]+) passed.*/\1/')))
-        fail=$((fail + $(echo "$last" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')))
-    else
-        bad "quant_peer.py ended without a summary"
-    fi
+    add_counts "$T/peer" || bad "quant_peer.py ended without a summary"
 fi
 # Sensitivity: jsc-s's logits against configs one parameter away from the one
 # they were made with; the peer must reject every such pair.
@@ -92,5 +74,4 @@ if [ -f "$T/logits_jsc-s_int8_by_type.npy" ]; then
 else
     bad "no jsc-s int8 logits for the mutant check"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

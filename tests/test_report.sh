@@ -4,28 +4,10 @@
 # the plotted points equal the study's numbers read with Python's sqlite3; the
 # page is self-contained; usage and input errors exit 2, I/O errors 1; the
 # headless-Chromium screenshot runs when chromium is installed (skipped otherwise).
-Q=${QS_BIN:-build/qsearch}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export XDG_CACHE_HOME="$T/cache"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect() {
-    code=$1; what=$2; shift 3
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(tail -c 400 "$T/err")"; fi
-}
-stderr_has() {
-    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 300 "$T/err")"; fi
-}
+. tests/lib.sh
+use_tmp
 
-awk 'BEGIN { srand(11); print "f1,f2,f3,f4,label";
-  for (i = 0; i < 600; i++) { c = i % 3;
-    printf "%.3f,%.3f,%.3f,%.3f,%s\n", c + rand() * 0.8, rand(), -c + rand() * 0.8, rand(), substr("abc", c + 1, 1) } }' > "$T/toy.csv"
+csv_abc "$T/toy.csv" 600 11 0.8
 cat > "$T/s.toml" <<'TOML'
 [search.search_space]
 name = "graph/quantize/mixed_precision_ptq"
@@ -68,13 +50,13 @@ expect 2 "missing study" -- "$Q" report --study "$T/nope.db" -o "$T/r.html"
 printf 'not a database\n' > "$T/text.db"
 expect 2 "not a study" -- "$Q" report --study "$T/text.db" -o "$T/r.html"
 stderr_has "text.db" "not-a-study message names the file"
-[ ! -e "$T/r.html" ] && ok || bad "a failed report left $T/r.html"
+check "a failed report left $T/r.html" test ! -e "$T/r.html"
 expect 1 "output in a missing directory" -- "$Q" report --study "$T/s.db" -o "$T/no/such/dir/r.html"
 
 # ---- the report ----
 expect 0 "report" -- "$Q" report --study "$T/s.db" -o "$T/r.html" --plots "$T/plots" --json
-[ -s "$T/r.html" ] && ok || bad "no report written"
-$PY - "$T" <<'PYEOF' && ok || bad "report content (see above)"
+check "no report written" test -s "$T/r.html"
+pycheck "report content" - "$T" <<'PYEOF'
 import json, os, sqlite3, sys, xml.etree.ElementTree as ET
 t = sys.argv[1]
 doc = json.load(open(os.path.join(t, "out")))            # --json: one document on stdout
@@ -112,7 +94,7 @@ print("report content ok: %d plots, %d points" % (len(plots), len(pts)))
 PYEOF
 
 # ---- study metadata the search writes, as the report shows it ----
-$PY - "$T" <<'PYEOF' && ok || bad "search metadata in the report (see above)"
+pycheck "search metadata in the report" - "$T" <<'PYEOF'
 import json, os, re, sqlite3, sys
 t = sys.argv[1]
 html = open(os.path.join(t, "r.html"), encoding="utf-8").read()
@@ -148,7 +130,7 @@ stderr_has "front " "multi-objective progress shows the front size"
 expect 0 "latency search resumed" -- "$Q" search --config "$T/lat.toml" --model "$T/m.safetensors" \
     --data "csv:$T/toy.csv" --study "$T/lat.db" -o "$T/lat" --trials 14
 expect 0 "latency report" -- "$Q" report --study "$T/lat.db" -o "$T/lat.html" --plots "$T/latplots"
-$PY - "$T" <<'PYEOF' && ok || bad "latency metadata and distributions (see above)"
+pycheck "latency metadata and distributions" - "$T" <<'PYEOF'
 import json, os, sqlite3, struct, sys, xml.etree.ElementTree as ET
 t = sys.argv[1]
 db = sqlite3.connect(os.path.join(t, "lat.db"))
@@ -176,11 +158,9 @@ PYEOF
 # ---- screenshot (headless Chromium), when installed ----
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
     expect 0 "screenshot" -- sh scripts/screenshot.sh "$T/r.html" "$T/r.png" 2400
-    if [ -s "$T/r.png" ] && [ "$(head -c 4 "$T/r.png" | od -An -tx1 | tr -d ' \n')" = "89504e47" ]; then ok
-    else bad "screenshot is not a PNG"; fi
+    check "screenshot is not a PNG" test "$(head -c 4 "$T/r.png" | od -An -tx1 | tr -d ' \n')" = "89504e47"
 else
     echo "chromium not installed: screenshot test skipped" >&2
 fi
 expect 2 "screenshot usage" -- sh scripts/screenshot.sh
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

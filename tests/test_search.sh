@@ -2,70 +2,35 @@
 # qsearch search end to end: --json purity, located config errors (exit 2),
 # resume after kill -9 (nothing finished lost or repeated), two processes on
 # one study (every configuration exactly once). Small data written here.
-Q=${QS_BIN:-build/qsearch}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export XDG_CACHE_HOME="$T/cache"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. tests/lib.sh
+use_tmp
 
-# expect CODE DESCRIPTION -- command...: checks the exit status; stderr in $T/err.
-expect() {
-    code=$1; what=$2; shift 3
-    "$@" > "$T/out" 2> "$T/err"
-    rc=$?
-    if [ "$rc" -eq "$code" ]; then ok; else bad "$what: exit $rc, expected $code: $(head -c 400 "$T/err")"; fi
-}
-stderr_has() {
-    if grep -qF -- "$1" "$T/err"; then ok; else bad "$2: stderr lacks '$1': $(head -c 400 "$T/err")"; fi
-}
-
-# 5 classes, 16 features, 4000 rows: one informative feature per class.
-awk 'BEGIN { srand(11);
-  for (i = 0; i < 4000; i++) { c = i % 5; line = "";
-    for (f = 0; f < 16; f++) { v = rand() * 3 + (f == c ? 1.2 : 0) + (f == c + 5 ? 0.8 : 0); line = line sprintf("%.4f,", v) }
-    print line c } }' > "$T/d.csv"
-D="csv:$T/d.csv"
-"$Q" train --model jsc-toy --data "$D" --epochs 8 -o "$T/toy.safetensors" > /dev/null 2>&1 || bad "train jsc-toy"
+# 5 classes, 16 features, 4000 rows: one informative feature per class; jsc-toy on them.
+jsc_toy_16x5 4000 11 8
 
 # jsc-toy, by name: each linear layer data_in {4,8} x weight {2,4,8} x bias {8,16}: 12^3 = 1728.
-layer() {
-    printf '[search.search_space.seed.%s.config]\nname = ["integer"]\ndata_in_width = [4, 8]\n' "$1"
-    printf 'weight_width = [2, 4, 8]\nbias_width = [8, 16]\n'
-}
-{
-    printf '[search.search_space]\nname = "graph/quantize/mixed_precision_ptq"\n'
-    printf '[search.search_space.setup]\nby = "name"\n'
-    printf '[search.search_space.seed.default.config]\nname = ["NA"]\n'
-    layer seq_blocks_2; layer seq_blocks_5; layer seq_blocks_8
-    printf '[search.strategy.setup]\nsampler = "bruteforce"\n'
-    printf '[search.strategy.metrics]\naccuracy.scale = 1.0\naverage_bitwidth.scale = -0.01\n'
-} > "$T/big.toml"
+space_1728 "$T/big.toml" bruteforce
 SIZE=1728
 
 # --json: stdout is exactly best.json
-sed -e 's/bruteforce/tpe/' "$T/big.toml" > "$T/tpe.toml"
+space_1728 "$T/tpe.toml" tpe
 expect 0 "tpe --json" -- "$Q" search --config "$T/tpe.toml" --model "$T/toy.safetensors" --data "$D" --trials 12 \
     -o "$T/o1" --json
-if $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]));
+pycheck "--json is best.json" 'import json,sys; d=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]));
 assert d.keys() == b.keys() and d["best"][0]["params"] == b["best"][0]["params"] and d["mode"] == "single" and len(d["best"]) == 1 and d["trials"]["total"] == 12
 assert "test" in d["best"][0] and "seq_blocks_8/config/weight_width" in d["best"][0]["params"]' \
-    "$T/out" "$T/o1/best.json" 2>"$T/pyerr"; then ok; else bad "--json is best.json: $(cat "$T/pyerr")"; fi
+    "$T/out" "$T/o1/best.json"
 stderr_has "1728 configurations" "space size printed"
-if [ -s "$T/o1/log.json" ] && [ -s "$T/o1/trials.csv" ] && [ -s "$T/o1/study.db" ]; then ok; else bad "outputs written"; fi
-if $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); t=d["trials"]
+check "outputs written" test -s "$T/o1/log.json" -a -s "$T/o1/trials.csv" -a -s "$T/o1/study.db"
+pycheck "log.json lists every trial" 'import json,sys; d=json.load(open(sys.argv[1])); t=d["trials"]
 assert len(t) == 12 and [x["number"] for x in t] == list(range(12)) and len(d["params"]) == 9
 assert all(x["state"] == "complete" and len(x["params"]) == 9 and "accuracy" in x["metrics"] for x in t)
-assert len({tuple(x["params"].values()) for x in t}) == 12' "$T/o1/log.json" 2>"$T/pyerr"; then ok
-else bad "log.json lists every trial: $(cat "$T/pyerr")"; fi
+assert len({tuple(x["params"].values()) for x in t}) == 12' "$T/o1/log.json"
 if ls -a "$T/o1" | grep -q '\.tmp\.'; then bad "temporary files left"; else ok; fi
 if head -1 "$T/o1/trials.csv" | grep -q '^number,state,seq_blocks_2/config/data_in_width,'; then ok; else bad "trials.csv header"; fi
 
 # config errors: exit 2, file:line:col
-sed -e 's/"bruteforce"/"annealing"/' "$T/big.toml" > "$T/e1.toml"
+space_1728 "$T/e1.toml" annealing
 expect 2 "unknown sampler" -- "$Q" search --config "$T/e1.toml" --model "$T/toy.safetensors" --data "$D" -o "$T/e"
 stderr_has "e1.toml:23:11" "unknown sampler located"
 sed -e '0,/weight_width = \[2, 4, 8\]/s//weight_width = [2, 4, 33]/' "$T/big.toml" > "$T/e2.toml"
@@ -79,7 +44,7 @@ expect 2 "unknown metric" -- "$Q" search --config "$T/e4.toml" --model "$T/toy.s
 stderr_has "unknown metric 'avg_bits'" "unknown metric named"
 expect 2 "--sampler bogus" -- "$Q" search --config "$T/big.toml" --model "$T/toy.safetensors" --sampler bogus -o "$T/e"
 expect 2 "no --config" -- "$Q" search --model "$T/toy.safetensors"
-if [ ! -e "$T/e/best.json" ]; then ok; else bad "no outputs after a config error"; fi
+check "no outputs after a config error" test ! -e "$T/e/best.json"
 
 # kill -9 in the middle, then resume: every configuration exactly once, finished ones kept.
 # 216 configurations, slowed down by a latency measurement (2 ms budget) per trial.
@@ -109,12 +74,11 @@ if command -v sqlite3 > /dev/null; then
 fi
 expect 0 "resume" -- "$Q" search --config "$T/kill.toml" --model "$T/toy.safetensors" --data "$D" --study "$T/k/s.db" \
     -o "$T/k" --jobs 2 --json
-if $PY -c 'import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); n=int(sys.argv[2])
+pycheck "after kill and resume every configuration once" 'import csv,sys; rows=list(csv.DictReader(open(sys.argv[1]))); n=int(sys.argv[2])
 keys=[k for k in rows[0] if "/config/" in k]
 assert len(rows) == n, (len(rows), n)
 assert len({tuple(r[k] for k in keys) for r in rows}) == n
-assert all(r["state"] == "complete" for r in rows)' "$T/k/trials.csv" $KSIZE 2>"$T/pyerr"; then ok
-else bad "after kill and resume every configuration once: $(cat "$T/pyerr")"; fi
+assert all(r["state"] == "complete" for r in rows)' "$T/k/trials.csv" $KSIZE
 if command -v sqlite3 > /dev/null; then
     sqlite3 "$T/k/s.db" "select number, metrics from trials where state='complete' and number <= \
         (select max(number) from trials where number in ($(cut -d'|' -f1 "$T/before" | paste -sd, -))) \
@@ -131,23 +95,22 @@ done
 wait $p1; r1=$?
 wait $p2; r2=$?
 if [ $r1 -eq 0 ] && [ $r2 -eq 0 ]; then ok; else bad "concurrent workers exit $r1 $r2: $(head -c 300 "$T/c1.err") $(head -c 300 "$T/c2.err")"; fi
-if $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); n=int(sys.argv[3])
+pycheck "two workers: each configuration exactly once" 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); n=int(sys.argv[3])
 assert a["evaluated_here"] + b["evaluated_here"] == n, (a["evaluated_here"], b["evaluated_here"])
-assert a["trials"]["complete"] == n or b["trials"]["complete"] == n' "$T/c1.json" "$T/c2.json" $SIZE 2>"$T/pyerr"
-then ok; else bad "two workers: each configuration exactly once: $(cat "$T/pyerr")"; fi
+assert a["trials"]["complete"] == n or b["trials"]["complete"] == n' "$T/c1.json" "$T/c2.json" $SIZE
 if command -v sqlite3 > /dev/null; then
     got=$(sqlite3 "$T/c/s.db" "select count(*), count(distinct config_hash), sum(state='complete') from trials")
     if [ "$got" = "$SIZE|$SIZE|$SIZE" ]; then ok; else bad "two workers: study holds $got, expected $SIZE each"; fi
 fi
 
-if $PY -c 'import json,sqlite3,sys; db=sqlite3.connect(sys.argv[1]); meta=dict(db.execute("select key, value from meta"))
+pycheck "two workers: per-run keys, wall_s as their union, test figures" \
+    'import json,sqlite3,sys; db=sqlite3.connect(sys.argv[1]); meta=dict(db.execute("select key, value from meta"))
 runs=[json.loads(v) for k, v in meta.items() if k.startswith("run:")]
 assert len(runs) == 2 and sum(r["trials"] for r in runs) == int(sys.argv[2]), runs
 w=float(meta["wall_s"]); assert max(r["wall_s"] for r in runs) - 2e-3 <= w <= sum(r["wall_s"] for r in runs) + 2e-3, (w, runs)
 best=json.load(open(sys.argv[3]))["best"][0]; test=json.loads(meta["test"])
 assert test[str(best["number"])]["accuracy"] == best["test"]["accuracy"], (test, best)' \
-    "$T/c/s.db" $SIZE "$T/c1/best.json" 2>"$T/pyerr"; then ok
-else bad "two workers: per-run keys, wall_s as their union, test figures: $(cat "$T/pyerr")"; fi
+    "$T/c/s.db" $SIZE "$T/c1/best.json"
 
 # progress: on a terminal one \r-updated line, bold unless NO_COLOR; plain lines otherwise
 if command -v script > /dev/null; then
@@ -166,4 +129,4 @@ if grep -q "^search: 4/4 trials, best [0-9.]*, pruned 0" "$T/err" && ! grep -q "
 else bad "plain progress lines: $(grep '4/4' "$T/err")"; fi
 if [ "$(grep -c 'configurations' "$T/err")" -eq 1 ]; then ok; else bad "space size printed more than once"; fi
 
-echo "$pass passed, $fail failed"
+finish
