@@ -9,7 +9,7 @@ use_tmp
 csv_letter "$T/l16.csv" 5
 D="csv:$T/l16.csv"
 quant_int_by_type "$T/int8.toml" 4
-# seq_blocks_5 in minifloat: not integer, so the default engine is emulate
+# seq_blocks_5 in minifloat: not integer, so the engine runs it as the emulation
 cat > "$T/mixed.toml" <<'EOF'
 [passes.quantize]
 by = "name"
@@ -42,11 +42,22 @@ import numpy as np, sys
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 assert a.shape == b.shape and (a.view(np.uint32) == b.view(np.uint32)).all()' "$T/int.npy" "$T/emu.npy"
 
-expect 0 "eval float default" -- "$Q" eval --model "$M" --data "$D" --json
-jcheck "$T/out" "float model: emulate" 'd["engine"]=="emulate"'
+expect 0 "eval float default" -- "$Q" eval --model "$M" --data "$D" --json --logits "$T/f-int.npy"
+jcheck "$T/out" "float model: the engine runs it, no layer integer" \
+  'd["engine"]=="int" and all(l["run"]=="emulate" for l in d["engine_layers"])'
+expect 0 "eval float emulate" -- "$Q" eval --model "$M" --data "$D" --engine emulate --json --logits "$T/f-emu.npy"
+pycheck "float: engine and emulate logits bitwise equal" '
+import sys, numpy as np
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert a.shape == b.shape and (a.view(np.uint32) == b.view(np.uint32)).all()' "$T/f-int.npy" "$T/f-emu.npy"
 
-expect 0 "eval mixed default" -- "$Q" eval --model "$M" --data "$D" --quant "$T/mixed.toml" --json
-jcheck "$T/out" "mixed config: emulate by default" 'd["engine"]=="emulate"'
+expect 0 "eval mixed default" -- "$Q" eval --model "$M" --data "$D" --quant "$T/mixed.toml" --json --logits "$T/m-int.npy"
+jcheck "$T/out" "mixed config: the engine by default" 'd["engine"]=="int"'
+expect 0 "eval mixed emulate" -- "$Q" eval --model "$M" --data "$D" --quant "$T/mixed.toml" --engine emulate --json --logits "$T/m-emu.npy"
+pycheck "mixed: engine and emulate logits bitwise equal" '
+import sys, numpy as np
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert a.shape == b.shape and (a.view(np.uint32) == b.view(np.uint32)).all()' "$T/m-int.npy" "$T/m-emu.npy"
 expect 0 "eval mixed --engine int" -- "$Q" eval --model "$M" --data "$D" --quant "$T/mixed.toml" --engine int --json
 jcheck "$T/out" "mixed config: which layer ran how" \
   'd["engine"]=="int" and [l["run"] for l in d["engine_layers"]]==["int","emulate","int","int","int"] and d["engine_layers"][1]["reason"]=="data_in is minifloat_ieee"'

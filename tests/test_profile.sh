@@ -30,7 +30,7 @@ jcheck "$T/float.json" "float hand values (test_cost.c)" \
 jcheck "$T/float.json" "quality" \
   '0<=d["accuracy"]<=1 and d["split"]=="test" and d["samples"]==104 and d["accuracy_ci95"][0]<=d["accuracy"]<=d["accuracy_ci95"][1] and d["loss"]>0'
 jcheck "$T/float.json" "measured region" \
-  '0<d["cpu_util"]<=1.05 and d["peak_rss_bytes"]>0 and d["latency"]["median_ns"]>0 and d["latency"]["ci95_ns"][0]<=d["latency"]["median_ns"]<=d["latency"]["ci95_ns"][1] and d["engine"]=="emulate"'
+  '0<d["cpu_util"]<=1.05 and d["peak_rss_bytes"]>0 and d["latency"]["median_ns"]>0 and d["latency"]["ci95_ns"][0]<=d["latency"]["median_ns"]<=d["latency"]["ci95_ns"][1] and d["engine"]=="int"'
 jcheck "$T/float.json" "layers" \
   'len(d["layers"])==4 and d["layers"][2]["name"]=="seq_blocks_2" and d["layers"][2]["bitops"]==425984 and d["layers"][2]["weight"]=="float" and abs(sum(l["energy_share"] for l in d["layers"])-1)<1e-9'
 

@@ -20,22 +20,17 @@ typedef struct {
     qs_engine *e;
 } eval_engine;
 
-/* --engine int, or by default a config whose Linear layers all run integer, uses the
- * integer engine; --engine emulate, no --quant, or a partly integer config by default
- * use the emulation path. A bad QS_KERNELS is a usage error. */
+/* The integer engine runs by default (integer Linear layers on integer
+ * kernels, the rest exactly as the emulation: docs/engine.md); --engine
+ * emulate runs the emulation path. A bad QS_KERNELS is a usage error. */
 static qs_status choose_engine(const eval_args *a, const qs_model *m, const qs_quant_config *cfg,
                                eval_engine *out, qs_error *err)
 {
     out->e = NULL;
-    if ((a->engine && strcmp(a->engine, "emulate") == 0) || (!a->engine && !a->quant))
+    if (a->engine && strcmp(a->engine, "emulate") == 0)
         return QS_OK;
     QS_TRY(qs_kernels_init(err));
-    QS_TRY(qs_engine_new(&out->e, m, a->quant ? cfg : NULL, err));
-    if (!a->engine && (qs_engine_n_int(out->e) == 0 || qs_engine_n_int(out->e) < qs_engine_n_linear(out->e))) {
-        qs_engine_delete(out->e);
-        out->e = NULL;
-    }
-    return QS_OK;
+    return qs_engine_new(&out->e, m, a->quant ? cfg : NULL, err);
 }
 
 /* Per Linear layer: how it ran under the integer engine. */
@@ -231,7 +226,7 @@ int cmd_eval(int argc, char **argv)
         {"quant", 'q', CLI_STRING, &a.quant, "Q.toml", "quantize with this [passes.quantize] config (MASE format)"},
         {"split", 0, CLI_STRING, &a.split, "SPLIT", "test (default), val or train"},
         {"engine", 0, CLI_STRING, &a.engine, "E",
-         "int (integer kernels for integer layers) or emulate (default: int when all Linear layers are integer)"},
+         "int (default: integer kernels for integer layers, the rest as the emulation) or emulate"},
         {"logits", 0, CLI_STRING, &a.logits_path, "F.npy", "also write the logits [n][classes] as float32 .npy"},
         {"json", 0, CLI_FLAG, &a.as_json, NULL, "print one JSON document on stdout"},
     };
@@ -243,8 +238,8 @@ int cmd_eval(int argc, char **argv)
                        "confusion matrix. With --quant, the model is quantized per layer and\n"
                        "tensor as the config says (MASE's quantizers, bit-exact) and the table of\n"
                        "formats is printed; the model file is not changed. Integer Linear layers run\n"
-                       "as integer matmuls (docs/engine.md) when every Linear layer is integer or\n"
-                       "--engine int is given; the output says which engine and which layers ran how.",
+                       "as integer matmuls (docs/engine.md), the rest exactly as the emulation, unless\n"
+                       "--engine emulate is given; the output says which layers ran how.",
         .options = opts, .n_options = sizeof opts / sizeof opts[0],
         .epilog = "examples:\n  qsearch eval --model jsc-s.safetensors --data letter --json\n"
                   "  qsearch eval --model jsc-s.safetensors --quant configs/quant-int8.toml",

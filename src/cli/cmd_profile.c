@@ -165,20 +165,15 @@ static int parse_forgiving(const char *spec, qs_forgiving_options *o, double *re
 
 /* ---- loading ---- */
 
-/* --engine int, or by default a config whose Linear layers all run integer, uses the
- * integer engine (latency then measures it); otherwise the emulation path. */
+/* The integer engine runs by default, float configs included, so latencies
+ * of float and quantized configs come from the same execution path; --engine
+ * emulate measures the emulation (float kernels + quantize hooks). */
 static qs_status choose_engine(const profile_args *a, profile_state *s, qs_error *err)
 {
-    if ((a->engine && strcmp(a->engine, "emulate") == 0) || (!a->engine && !s->quantized))
+    if (a->engine && strcmp(a->engine, "emulate") == 0)
         return QS_OK;
     QS_TRY(qs_kernels_init(err));
-    QS_TRY(qs_engine_new(&s->eng, s->m, s->quantized ? &s->cfg : NULL, err));
-    size_t n_int = qs_engine_n_int(s->eng);
-    if (!a->engine && (n_int == 0 || n_int < qs_engine_n_linear(s->eng))) {
-        qs_engine_delete(s->eng);
-        s->eng = NULL;
-    }
-    return QS_OK;
+    return qs_engine_new(&s->eng, s->m, s->quantized ? &s->cfg : NULL, err);
 }
 
 static qs_status load_state(profile_args *a, profile_state *s, qs_split_id split, qs_error *err)
@@ -621,7 +616,7 @@ int cmd_profile(int argc, char **argv)
         {"split", 0, CLI_STRING, &a.split, "SPLIT", "test (default), val or train: quality and latency rows"},
         {"batch", 'b', CLI_INT, &a.batch, "B", "also measure latency and throughput at batch B (default 1 only)"},
         {"engine", 0, CLI_STRING, &a.engine, "E",
-         "int (integer kernels for integer layers) or emulate (default: int when all Linear layers are integer)"},
+         "int (default: integer kernels for integer layers, the rest as the emulation) or emulate"},
         {"latency-budget", 0, CLI_DOUBLE, &a.budget_s, "S", "seconds of measuring per latency (default 2)"},
         {"pin", 0, CLI_INT, &a.pin, "CORE", "pin the measuring thread to this core"},
         {"scaled", 0, CLI_STRING, &a.scaled, "SPEC", "print MASE's scaled sum, e.g. accuracy:1.0,average_bitwidth:-0.2"},
@@ -638,8 +633,8 @@ int cmd_profile(int argc, char **argv)
                        "(and B) with the 95% CI of its median; CPU utilisation and peak RSS over the\n"
                        "measured region; energy per sample (RAPL when readable, else the 45 nm\n"
                        "per-operation model, labelled). Definitions: docs/metrics.md. Integer Linear\n"
-                       "layers run as integer matmuls (docs/engine.md) when every Linear layer is\n"
-                       "integer or --engine int is given; latency then measures that engine.",
+                       "layers run as integer matmuls (docs/engine.md), the rest as the emulation, and\n"
+                       "latency measures that engine; --engine emulate measures the emulation.",
         .options = opts, .n_options = sizeof opts / sizeof opts[0],
         .epilog = "examples:\n  qsearch profile --model jsc-s.safetensors --data letter --json\n"
                   "  qsearch profile --model jsc-s.safetensors --quant configs/quant-int8.toml --batch 256",
