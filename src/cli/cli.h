@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qsearch/search.h"
 #include "qsearch/status.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
@@ -67,6 +68,66 @@ int cli_stderr_is_tty(void);
 
 /* Installs the library's log sink (stderr, prefixed). */
 void cli_init_logging(void);
+
+/* ---- search and compare: the set-up they share (search_setup.c) ---- */
+
+/* The options the two commands share. */
+typedef struct {
+    const char *config; /* S.toml */
+    const char *model;  /* MODEL.safetensors */
+    const char *data;   /* NULL: the model's dataset (else letter), set by cli_search_setup_open */
+    const char *study;  /* S.db, or NULL */
+    const char *out;    /* output directory, or NULL */
+} cli_search_inputs;
+
+/* What the set-up loads and opens, in that order. */
+typedef struct {
+    char *text; /* the config file's text */
+    qs_toml_doc *doc;
+    qs_search_config cfg;
+    qs_model *model;
+    qs_model_meta meta;
+    qs_search_space space;
+    qs_dataset ds;
+    qs_study *study;
+    char out_dir[4096], study_path[4200];
+} cli_search_setup;
+
+/* A command's own check or change at one step of the set-up; ctx is the command's. */
+typedef qs_status (*cli_setup_hook)(void *ctx, cli_search_setup *s, qs_error *err);
+
+typedef struct {
+    const char *name;         /* the command: default output directory out/NAME-TIME */
+    cli_setup_hook on_config; /* after the config is parsed, before the model loads; may be NULL */
+    cli_setup_hook on_space;  /* after the space is built, before the data loads; may be NULL */
+    void *ctx;
+} cli_setup_steps;
+
+/* Reads and parses in->config (search config), loads in->model and builds the
+ * space, loads in->data (defaulted here), chooses the output directory
+ * (in->out, else next to in->study, else out/NAME-TIME) and the study (in->study,
+ * else DIR/study.db), creates the study's directory and opens the study. s is
+ * initialised here; close it even when this fails. */
+qs_status cli_search_setup_open(cli_search_setup *s, cli_search_inputs *in, const cli_setup_steps *steps,
+                                qs_error *err);
+/* Releases everything the set-up opened. */
+void cli_search_setup_close(cli_search_setup *s);
+
+/* Search options over s (jobs <= 0: the config's n_jobs); stop is the flag cli_catch_stop sets. */
+qs_search_options cli_search_setup_options(cli_search_setup *s, const cli_search_inputs *in, int jobs,
+                                           qs_search_progress_fn progress, void *progress_ctx);
+
+/* SIGINT and SIGTERM ask a running search to stop after its batch. */
+void cli_catch_stop(void);
+/* 1 once SIGINT or SIGTERM arrived after cli_catch_stop. */
+int cli_stop_requested(void);
+
+/* Monotonic clock in seconds. */
+double cli_now_s(void);
+
+/* Throttles progress lines: 1 when one is due (the last one, or 0.2 s on a
+ * terminal, 5 s otherwise, after the previous at *last_t, which is updated). */
+int cli_progress_due(double *last_t, int tty, const qs_search_progress *p);
 
 /* Subcommands: each takes argc/argv starting at its own name, returns an exit code. */
 int cmd_data(int argc, char **argv);

@@ -2,45 +2,25 @@
  *                 [--trials N] [--seed S] [--jobs J] [--study S.db] [-o DIR] [--json]
  * Sample efficiency of samplers (MASE lab 3 task 4): one exhaustive pass, then
  * every sampler replayed against the table with R seeds (compare.h). */
-#include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "cli.h"
-#include "qsearch/fs.h"
 #include "qsearch/compare.h"
-#include "qsearch/safetensors.h"
 
 #define MAX_SAMPLERS 8
 
 typedef struct {
-    const char *config, *model, *data, *study, *out, *samplers, *duplicates;
+    cli_search_inputs in;
+    const char *samplers, *duplicates;
     int trials, repeats, jobs, as_json;
     uint64_t seed, max_configs;
     double within;
     qs_sampler_kind kinds[MAX_SAMPLERS];
     size_t n_kinds;
 } compare_args;
-
-static volatile int stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     int tty;
@@ -50,84 +30,27 @@ typedef struct {
 static void progress(void *ctx, const qs_search_progress *p)
 {
     progress_state *s = ctx;
-    double t = now_s();
-    int last = p->done >= p->target;
-    if (!last && t - s->last < (s->tty ? 0.2 : 5.0))
+    if (!cli_progress_due(&s->last, s->tty, p))
         return;
-    s->last = t;
+    int last = p->done >= p->target;
     double rate = p->elapsed_s > 0 ? (double)p->done_here / p->elapsed_s : 0;
     cli_info(s->tty ? "\rexhaustive pass: %zu/%zu configurations, %.0f/s\033[K%s"
                     : "exhaustive pass: %zu/%zu configurations, %.0f/s%s\n",
              p->done, p->target, rate, s->tty && last ? "\n" : "");
 }
 
-typedef struct {
-    char *text;
-    qs_toml_doc *doc;
-    qs_model *model;
-    qs_model_meta meta;
-    qs_dataset ds;
-    qs_search_space space;
-    qs_search_config cfg;
-    qs_study *study;
-    char out_dir[4096], study_path[4200];
-} compare_state;
-
-static qs_status prepare(compare_args *a, compare_state *s, qs_error *err)
+/* Refuses a space too large for the exhaustive table before the data is
+ * loaded or a study touched (a cli_setup_hook). */
+static qs_status check_space_size(void *ctx, cli_search_setup *s, qs_error *err)
 {
-    QS_TRY(qs_fs_read_text(a->config, &s->text, NULL, err));
-    QS_TRY(qs_toml_parse_string(s->text, strlen(s->text), a->config, &s->doc, err));
-    QS_TRY(qs_search_config_from_toml(&s->cfg, s->doc->root, err));
-    QS_TRY(qs_safetensors_load_model(a->model, &s->model, &s->meta, err));
-    QS_TRY(qs_search_space_from_toml(&s->space, s->model, s->doc->root, err));
+    const compare_args *a = ctx;
     double size = qs_search_space_size(&s->space);
-    if (size > (double)a->max_configs) /* refuse before loading data or touching a study */
+    if (size > (double)a->max_configs)
         return qs_error_set(err, QS_ERR_INPUT,
                             "compare: the space has %.6g configurations, more than --max-configs %llu; the "
                             "exhaustive table is what makes replays exact and gives the optimum",
                             size, (unsigned long long)a->max_configs);
-    if (!a->data)
-        a->data = s->meta.dataset[0] ? s->meta.dataset : "letter";
-    qs_data_options dopt;
-    qs_data_options_default(&dopt);
-    QS_TRY(qs_data_load(&s->ds, a->data, &dopt, err));
-    if (a->out) {
-        snprintf(s->out_dir, sizeof s->out_dir, "%s", a->out);
-    } else if (a->study) {
-        snprintf(s->out_dir, sizeof s->out_dir, "%s", a->study);
-        char *slash = strrchr(s->out_dir, '/');
-        if (slash)
-            *slash = 0;
-        else
-            snprintf(s->out_dir, sizeof s->out_dir, ".");
-    } else {
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(s->out_dir, sizeof s->out_dir, "out/compare-%Y%m%d-%H%M%S", &tm);
-    }
-    snprintf(s->study_path, sizeof s->study_path, "%s", a->study ? a->study : s->out_dir);
-    if (!a->study)
-        strncat(s->study_path, "/study.db", sizeof s->study_path - strlen(s->study_path) - 1);
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", s->study_path);
-    char *slash = strrchr(dir, '/');
-    if (slash) { /* the study's directory must exist before SQLite opens it */
-        *slash = 0;
-        QS_TRY(qs_fs_mkdirs(dir, err));
-    }
-    return qs_study_open(s->study_path, &s->study, err);
-}
-
-static void release(compare_state *s)
-{
-    qs_study_close(s->study);
-    qs_search_space_free(&s->space);
-    qs_data_free(&s->ds);
-    qs_model_delete(s->model);
-    qs_model_meta_free(&s->meta);
-    qs_toml_free(s->doc);
-    free(s->text);
+    return QS_OK;
 }
 
 static void cell(char *buf, size_t cap, double m, double lo, double hi)
@@ -185,15 +108,11 @@ static void print_table(const qs_compare_result *r, const compare_args *a)
 
 static qs_status run_compare(compare_args *a, json_t **out, qs_error *err)
 {
-    compare_state s;
-    memset(&s, 0, sizeof s);
-    qs_model_meta_init(&s.meta);
-    qs_status st = prepare(a, &s, err);
+    cli_search_setup s;
+    const cli_setup_steps steps = {.name = "compare", .on_space = check_space_size, .ctx = a};
+    qs_status st = cli_search_setup_open(&s, &a->in, &steps, err);
     progress_state ps = {cli_stderr_is_tty(), 0};
-    qs_search_options o = {.cfg = &s.cfg, .space = &s.space, .model = s.model, .meta = &s.meta, .ds = &s.ds,
-                           .model_name = a->model, .data_spec = a->data, .config_text = s.text, .study = s.study,
-                           .jobs = a->jobs > 0 ? a->jobs : s.cfg.n_jobs, .progress = progress, .progress_ctx = &ps,
-                           .stop = &stop_flag};
+    qs_search_options o = cli_search_setup_options(&s, &a->in, a->jobs, progress, &ps);
     qs_compare_table t = {0};
     qs_search_result sres = {0};
     qs_compare_result cres = {0};
@@ -201,26 +120,25 @@ static qs_status run_compare(compare_args *a, json_t **out, qs_error *err)
         cli_info("compare: %zu searched parameters, %.6g configurations; exhaustive pass into %s (%d job(s); "
                  "configurations already in the study are not evaluated again)\n",
                  s.space.n_params, qs_search_space_size(&s.space), s.study_path, o.jobs);
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-        double t0 = now_s();
+        cli_catch_stop();
+        double t0 = cli_now_s();
         st = qs_compare_exhaustive(&o, a->max_configs, &t, &sres, err);
-        if (st && stop_flag)
+        if (st && cli_stop_requested())
             st = qs_error_set(err, QS_ERR_IO, "compare: interrupted during the exhaustive pass (resume with --study %s)",
                               s.study_path);
         if (st == QS_OK)
             cli_info("exhaustive pass: %zu evaluated here, %zu complete, %zu pruned, %zu failed, %.2f s\n",
-                     sres.evaluated_here, sres.n_complete, sres.n_pruned, sres.n_failed, now_s() - t0);
+                     sres.evaluated_here, sres.n_complete, sres.n_pruned, sres.n_failed, cli_now_s() - t0);
     }
     if (st == QS_OK) {
         qs_compare_options co = {.n_samplers = a->n_kinds, .samplers = a->kinds, .repeats = (size_t)a->repeats,
                                  .n_trials = (size_t)a->trials, .seed = a->seed,
                                  .count_duplicates = strcmp(a->duplicates, "count") == 0, .rel = a->within};
-        double t0 = now_s();
+        double t0 = cli_now_s();
         st = qs_compare_run(&t, &co, &cres, err);
         if (st == QS_OK)
             cli_info("replayed %zu sampler(s) x %d repeats x %d trials in %.2f s\n", a->n_kinds, a->repeats, a->trials,
-                     now_s() - t0);
+                     cli_now_s() - t0);
     }
     if (st == QS_OK)
         st = qs_compare_store_curves(&cres, s.study, err);
@@ -235,7 +153,7 @@ static qs_status run_compare(compare_args *a, json_t **out, qs_error *err)
     qs_compare_result_free(&cres);
     qs_search_result_free(&sres);
     qs_compare_table_free(&t);
-    release(&s);
+    cli_search_setup_close(&s);
     return st;
 }
 
@@ -266,9 +184,9 @@ static int parse_samplers(compare_args *a)
 
 static int check_args(compare_args *a)
 {
-    if (!a->config)
+    if (!a->in.config)
         return cli_usage_error("compare: --config S.toml is required (see --help)");
-    if (!a->model)
+    if (!a->in.model)
         return cli_usage_error("compare: --model MODEL is required (see --help)");
     if (a->trials < 1 || a->trials > 10000000)
         return cli_usage_error("compare: --trials must be 1..10000000");
@@ -290,16 +208,16 @@ int cmd_compare(int argc, char **argv)
     compare_args a = {.samplers = "bruteforce,random,tpe,nsgaii", .duplicates = "skip", .trials = 100, .repeats = 20,
                       .max_configs = QS_COMPARE_MAX_CONFIGS_DEFAULT, .within = 0.01};
     const cli_option opts[] = {
-        {"config", 'c', CLI_STRING, &a.config, "S.toml", "search config (MASE's [search] section)"},
-        {"model", 'm', CLI_STRING, &a.model, "MODEL", "float model (.safetensors) written by qsearch train"},
-        {"data", 'd', CLI_STRING, &a.data, "DATA", "dataset (default: the one the model was trained on)"},
+        {"config", 'c', CLI_STRING, &a.in.config, "S.toml", "search config (MASE's [search] section)"},
+        {"model", 'm', CLI_STRING, &a.in.model, "MODEL", "float model (.safetensors) written by qsearch train"},
+        {"data", 'd', CLI_STRING, &a.in.data, "DATA", "dataset (default: the one the model was trained on)"},
         {"samplers", 0, CLI_STRING, &a.samplers, "LIST", "comma-separated (default bruteforce,random,tpe,nsgaii)"},
         {"repeats", 'r', CLI_INT, &a.repeats, "R", "seeds per sampler: S, S+1, ... (default 20)"},
         {"trials", 0, CLI_INT, &a.trials, "N", "trials per run (default 100)"},
         {"seed", 0, CLI_U64, &a.seed, "S", "first seed (default 0)"},
         {"jobs", 'j', CLI_INT, &a.jobs, "J", "threads for the exhaustive pass"},
-        {"study", 0, CLI_STRING, &a.study, "S.db", "exhaustive trials and curves; reused (default DIR/study.db)"},
-        {"output", 'o', CLI_STRING, &a.out, "DIR", "output directory (default: next to --study, else out/compare-TIME)"},
+        {"study", 0, CLI_STRING, &a.in.study, "S.db", "exhaustive trials and curves; reused (default DIR/study.db)"},
+        {"output", 'o', CLI_STRING, &a.in.out, "DIR", "output directory (default: next to --study, else out/compare-TIME)"},
         {"max-configs", 0, CLI_U64, &a.max_configs, "N", "largest space accepted (default 100000)"},
         {"duplicates", 0, CLI_STRING, &a.duplicates, "MODE",
          "skip: repeats replaced as qsearch search does (default); count: as Optuna"},

@@ -2,34 +2,21 @@
  *                [--trials N] [--seed S] [--jobs J] [-o DIR] [--json] */
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "qsearch/fs.h"
-#include "qsearch/log.h"
-#include "qsearch/safetensors.h"
 #include "qsearch/search.h"
 
 typedef struct {
-    const char *config, *model, *data, *study, *sampler, *out;
+    cli_search_inputs in;
+    const char *sampler;
     int trials, jobs, as_json;
     uint64_t seed;
     int seed_set;
 } search_args;
-
-static volatile int stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 typedef struct {
     int tty;   /* stderr is a terminal: one \r-updated line */
@@ -37,23 +24,14 @@ typedef struct {
     double last;
 } progress_state;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* A \r-updated line on a terminal; otherwise a plain line every few seconds.
  * Shows the best value (one objective) or the Pareto front's size. */
 static void progress(void *ctx, const qs_search_progress *p)
 {
     progress_state *s = ctx;
-    double t = now_s();
-    int last = p->done >= p->target;
-    if (!last && t - s->last < (s->tty ? 0.2 : 5.0))
+    if (!cli_progress_due(&s->last, s->tty, p))
         return;
-    s->last = t;
+    int last = p->done >= p->target;
     double rate = p->elapsed_s > 0 ? (double)p->done_here / p->elapsed_s : 0;
     double eta = rate > 0 && p->target > p->done ? (double)(p->target - p->done) / rate : 0;
     char best[64] = "best -";
@@ -122,9 +100,11 @@ static void print_table(const qs_search_result *r, const qs_search_options *o)
     free(order);
 }
 
-/* Applies the command-line overrides to the config. */
-static qs_status apply_overrides(const search_args *a, qs_search_config *c, qs_error *err)
+/* Applies the command-line overrides to the config (a cli_setup_hook). */
+static qs_status apply_overrides(void *ctx, cli_search_setup *s, qs_error *err)
 {
+    const search_args *a = ctx;
+    qs_search_config *c = &s->cfg;
     if (a->sampler)
         QS_TRY(qs_sampler_kind_parse(a->sampler, &c->sampler, err));
     if (a->trials > 0)
@@ -136,83 +116,14 @@ static qs_status apply_overrides(const search_args *a, qs_search_config *c, qs_e
     return QS_OK;
 }
 
-typedef struct {
-    qs_toml_doc *doc;
-    char *text;
-    qs_model *model;
-    qs_model_meta meta;
-    qs_dataset ds;
-    qs_search_space space;
-    qs_search_config cfg;
-    qs_study *study;
-    char out_dir[4096], study_path[4200];
-} search_state;
-
-static qs_status prepare(search_args *a, search_state *s, qs_error *err)
-{
-    QS_TRY(qs_fs_read_text(a->config, &s->text, NULL, err));
-    QS_TRY(qs_toml_parse_string(s->text, strlen(s->text), a->config, &s->doc, err));
-    QS_TRY(qs_search_config_from_toml(&s->cfg, s->doc->root, err));
-    QS_TRY(apply_overrides(a, &s->cfg, err));
-    QS_TRY(qs_safetensors_load_model(a->model, &s->model, &s->meta, err));
-    QS_TRY(qs_search_space_from_toml(&s->space, s->model, s->doc->root, err));
-    if (!a->data)
-        a->data = s->meta.dataset[0] ? s->meta.dataset : "letter";
-    qs_data_options dopt;
-    qs_data_options_default(&dopt);
-    QS_TRY(qs_data_load(&s->ds, a->data, &dopt, err));
-    if (a->out) {
-        snprintf(s->out_dir, sizeof s->out_dir, "%s", a->out);
-    } else if (a->study) { /* next to the study */
-        snprintf(s->out_dir, sizeof s->out_dir, "%s", a->study);
-        char *slash = strrchr(s->out_dir, '/');
-        if (slash)
-            *slash = 0;
-        else
-            snprintf(s->out_dir, sizeof s->out_dir, ".");
-    } else {
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(s->out_dir, sizeof s->out_dir, "out/search-%Y%m%d-%H%M%S", &tm);
-    }
-    if (a->study)
-        snprintf(s->study_path, sizeof s->study_path, "%s", a->study);
-    else
-        snprintf(s->study_path, sizeof s->study_path, "%s/study.db", s->out_dir);
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", s->study_path);
-    char *slash = strrchr(dir, '/');
-    if (slash) { /* the study's directory must exist before SQLite opens it */
-        *slash = 0;
-        QS_TRY(qs_fs_mkdirs(dir, err));
-    }
-    return qs_study_open(s->study_path, &s->study, err);
-}
-
-static void release(search_state *s)
-{
-    qs_study_close(s->study);
-    qs_search_space_free(&s->space);
-    qs_data_free(&s->ds);
-    qs_model_delete(s->model);
-    qs_model_meta_free(&s->meta);
-    qs_toml_free(s->doc);
-    free(s->text);
-}
-
 static qs_status run_search(search_args *a, json_t **out, qs_error *err)
 {
-    search_state s;
-    memset(&s, 0, sizeof s);
-    qs_model_meta_init(&s.meta);
-    qs_status st = prepare(a, &s, err);
+    cli_search_setup s;
+    const cli_setup_steps steps = {.name = "search", .on_config = apply_overrides, .ctx = a};
+    qs_status st = cli_search_setup_open(&s, &a->in, &steps, err);
     qs_search_result res = {0};
     progress_state ps = {isatty(STDERR_FILENO), cli_stderr_is_tty(), 0};
-    qs_search_options o = {.cfg = &s.cfg, .space = &s.space, .model = s.model, .meta = &s.meta, .ds = &s.ds,
-                           .model_name = a->model, .data_spec = a->data, .config_text = s.text, .study = s.study,
-                           .jobs = a->jobs > 0 ? a->jobs : s.cfg.n_jobs, .progress = progress, .progress_ctx = &ps,
-                           .stop = &stop_flag};
+    qs_search_options o = cli_search_setup_options(&s, &a->in, a->jobs, progress, &ps);
     if (st == QS_OK) {
         size_t conflicts = qs_search_direction_conflicts(&s.cfg);
         if (conflicts)
@@ -223,20 +134,19 @@ static qs_status run_search(search_args *a, json_t **out, qs_error *err)
                  s.space.n_params, s.space.n_all - s.space.n_params, qs_search_space_size(&s.space),
                  qs_sampler_kind_name(s.cfg.sampler), o.jobs);
         cli_info("study %s, outputs in %s\n", s.study_path, s.out_dir);
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+        cli_catch_stop();
         st = qs_search_run(&o, &res, err);
     }
     if (st == QS_OK)
         st = qs_search_write_outputs(&res, &o, s.out_dir, err);
     if (st == QS_OK) {
         cli_info("%zu trials evaluated here in %.2f s%s\n", res.evaluated_here, res.wall_s,
-                 stop_flag ? " (interrupted: resume with the same --study)" : "");
+                 cli_stop_requested() ? " (interrupted: resume with the same --study)" : "");
         print_table(&res, &o);
         *out = qs_search_best_json(&res, &o);
     }
     qs_search_result_free(&res);
-    release(&s);
+    cli_search_setup_close(&s);
     return st;
 }
 
@@ -245,15 +155,15 @@ int cmd_search(int argc, char **argv)
     search_args a = {0};
     const char *seed_text = NULL;
     const cli_option opts[] = {
-        {"config", 'c', CLI_STRING, &a.config, "S.toml", "search config (MASE's [search] section)"},
-        {"model", 'm', CLI_STRING, &a.model, "MODEL", "float model (.safetensors) written by qsearch train"},
-        {"data", 'd', CLI_STRING, &a.data, "DATA", "dataset (default: the one the model was trained on)"},
-        {"study", 0, CLI_STRING, &a.study, "S.db", "study file; an existing one is resumed (default DIR/study.db)"},
+        {"config", 'c', CLI_STRING, &a.in.config, "S.toml", "search config (MASE's [search] section)"},
+        {"model", 'm', CLI_STRING, &a.in.model, "MODEL", "float model (.safetensors) written by qsearch train"},
+        {"data", 'd', CLI_STRING, &a.in.data, "DATA", "dataset (default: the one the model was trained on)"},
+        {"study", 0, CLI_STRING, &a.in.study, "S.db", "study file; an existing one is resumed (default DIR/study.db)"},
         {"sampler", 0, CLI_STRING, &a.sampler, "NAME", "bruteforce (grid), random, tpe or nsgaii"},
         {"trials", 0, CLI_INT, &a.trials, "N", "trials in the study (default: setup.n_trials)"},
         {"seed", 0, CLI_STRING, &seed_text, "S", "sampler seed (default: setup.seed or 0)"},
         {"jobs", 'j', CLI_INT, &a.jobs, "J", "configurations evaluated at once on J threads"},
-        {"output", 'o', CLI_STRING, &a.out, "DIR", "output directory (default: next to --study, else out/search-TIME)"},
+        {"output", 'o', CLI_STRING, &a.in.out, "DIR", "output directory (default: next to --study, else out/search-TIME)"},
         {"json", 0, CLI_FLAG, &a.as_json, NULL, "print best.json on stdout"},
     };
     const cli_spec spec = {
@@ -271,9 +181,9 @@ int cmd_search(int argc, char **argv)
     int rc = cli_parse(&spec, argc, argv, NULL, NULL);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    if (!a.config)
+    if (!a.in.config)
         return cli_usage_error("search: --config S.toml is required (see --help)");
-    if (!a.model)
+    if (!a.in.model)
         return cli_usage_error("search: --model MODEL is required (see --help)");
     if (a.jobs < 0 || a.jobs > 256)
         return cli_usage_error("search: --jobs must be 1..256");
