@@ -188,6 +188,18 @@ int cli_print_json(json_t *doc)
     return CLI_EXIT_OK;
 }
 
+int cli_finish(qs_status st, const qs_error *err, json_t *doc, int as_json)
+{
+    if (st) {
+        json_decref(doc);
+        return cli_fail(st, err);
+    }
+    if (as_json)
+        return cli_print_json(doc);
+    json_decref(doc);
+    return CLI_EXIT_OK;
+}
+
 int cli_stderr_is_tty(void)
 {
     const char *no_color = getenv("NO_COLOR");

@@ -63,6 +63,10 @@ void cli_info(const char *fmt, ...)
 /* Prints one JSON document on stdout (steals the reference). Returns an exit code. */
 int cli_print_json(json_t *doc);
 
+/* A command's ending: on failure prints err and returns its exit code; on
+ * success prints doc with --json. Always releases doc (may be NULL). */
+int cli_finish(qs_status st, const qs_error *err, json_t *doc, int as_json);
+
 /* 1 when stderr is a terminal and NO_COLOR is unset (colour and progress bars allowed). */
 int cli_stderr_is_tty(void);
 

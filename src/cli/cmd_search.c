@@ -199,10 +199,5 @@ int cmd_search(int argc, char **argv)
     json_t *doc = NULL;
     qs_error err;
     qs_status st = run_search(&a, &doc, &err);
-    if (st)
-        return cli_fail(st, &err);
-    if (a.as_json)
-        return cli_print_json(doc);
-    json_decref(doc);
-    return CLI_EXIT_OK;
+    return cli_finish(st, &err, doc, a.as_json);
 }
