@@ -237,4 +237,8 @@ qs_status qs_search_write_outputs(const qs_search_result *res, const qs_search_o
 /* best.json's document (new reference) for --json. */
 struct json_t *qs_search_best_json(const qs_search_result *res, const qs_search_options *opt);
 
+/* The searched parameters of a configuration as a JSON object by flattened
+ * name (integers as numbers, other choices as strings); new reference. */
+struct json_t *qs_search_params_json(const qs_search_space *sp, const uint32_t *choices);
+
 #endif

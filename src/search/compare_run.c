@@ -108,24 +108,16 @@ static json_t *num_array(const double *v, size_t n)
 }
 
 /* A choice as JSON: an integer when it reads as one, else its text. */
-static json_t *choice_json(const char *text)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (*text && !*end && !errno)
-        return json_integer(v);
-    return json_string(text);
-}
-
 static json_t *optimum_json(const qs_compare_result *r, const qs_compare_table *t, const qs_search_space *sp)
 {
-    json_t *params = json_object();
+    json_t *params = NULL;
     uint32_t c[64];
     qs_sampler_space ssp = {t->n_params, NULL, t->n_choices};
-    if (sp && t->n_params <= 64 && qs_sampler_config_at(&ssp, false, r->optimum_index, c, NULL) == QS_OK)
-        for (size_t i = 0; i < sp->n_params && i < t->n_params; i++)
-            json_object_set_new(params, sp->names[i], choice_json(sp->all[sp->searched[i]].choices[c[i]]));
+    if (sp && t->n_params <= 64 && sp->n_params == t->n_params &&
+        qs_sampler_config_at(&ssp, false, r->optimum_index, c, NULL) == QS_OK)
+        params = qs_search_params_json(sp, c);
+    if (!params)
+        params = json_object();
     return json_pack("{s:o, s:I, s:o}", "value", num(r->optimum), "index", (json_int_t)r->optimum_index, "params",
                      params);
 }

@@ -24,7 +24,7 @@ static json_t *choice_json(const char *text)
     return json_string(text);
 }
 
-static json_t *params_json(const qs_search_space *sp, const uint32_t *choices)
+json_t *qs_search_params_json(const qs_search_space *sp, const uint32_t *choices)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < sp->n_params; i++) {
@@ -168,7 +168,7 @@ static json_t *trial_json(const qs_search_result *r, const qs_search_options *op
             json_object_set_new(cons, qs_search_constraint_name((qs_search_constraint)k), num(x->constraints[k]));
     char *cfg = config_string(opt->space, x->choices);
     json_t *t = json_pack("{s:I, s:s, s:s?, s:o, s:o, s:o, s:o, s:b, s:o}", "number", (json_int_t)x->number, "state",
-                          qs_trial_state_name(x->state), "config", cfg, "params", params_json(opt->space, x->choices),
+                          qs_trial_state_name(x->state), "config", cfg, "params", qs_search_params_json(opt->space, x->choices),
                           "metrics",
                           metrics_obj(x->metrics), "objectives", vals, "constraints", cons, "feasible", x->feasible,
                           "duration_s", num(x->duration_s));
