@@ -29,7 +29,7 @@ step "4. profile the 8-bit model: size, BitOPs, latency with its CI, energy"
 "$Q" profile --model "$OUT/jsc-s.safetensors" --quant configs/quant-int8.toml --latency-budget 1 \
     --json > "$OUT/profile-int8.json"
 "$Q" profile --model "$OUT/jsc-s.safetensors" --quant configs/quant-int8.toml --latency-budget 1 2>&1 |
-    sed -n '1,14p'
+    grep -E '^(engine|accuracy|model_size_bits|avg_bitwidth|bitops|latency|energy) '
 
 step "5. search per-layer precisions: accuracy vs BitOPs (configs/demo-jsc-s.toml, NSGA-II)"
 "$Q" search --config configs/demo-jsc-s.toml --model "$OUT/jsc-s.safetensors" --data letter \
