@@ -38,19 +38,30 @@ INL __m512i bcast4(const int8_t *p)
 
 /* One chunk of NB adjacent blocks at p against MR rows whose chunk-start
  * activations are xp[r]. */
-INL void tile_chunk(__m512i acc[6][8], const uint8_t *p, size_t pnext, const int8_t *const *xp,
+INL void tile_chunk(__m512i acc[12][8], const uint8_t *p, size_t pnext, const int8_t *const *xp,
                     int MR, int NB, int bits)
 {
+    if (bits == 4 && MR > 6) { /* tall tiles: one pair, one broadcast at a time */
+        __m512i v = _mm512_load_si512((const void *)p);
+        __m512i hi = _mm512_and_si512(v, _mm512_set1_epi8((char)0xF0));
+#pragma GCC unroll 12
+        for (int r = 0; r < MR; r++) {
+            __m512i xb = bcast4(xp[r]);
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], v, xb);
+            acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], hi, xb);
+        }
+        return;
+    }
     if (bits == 4) { /* paired blocks: acc[2i] += v x, acc[2i+1] += (v & 0xF0) x */
-        __m512i xb[6];
-#pragma GCC unroll 6
+        __m512i xb[12];
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) xb[r] = bcast4(xp[r]);
 #pragma GCC unroll 4
         for (int i = 0; i < (NB + 1) / 2; i++) {
             __m512i v = _mm512_load_si512((const void *)(p + (i >= 2 ? pnext : 0) +
                                                          (i % 2) * QS_KERNEL_CHUNK));
             __m512i hi = _mm512_and_si512(v, _mm512_set1_epi8((char)0xF0));
-#pragma GCC unroll 6
+#pragma GCC unroll 12
             for (int r = 0; r < MR; r++) {
                 acc[r][2 * i] = _mm512_dpbusd_epi32(acc[r][2 * i], v, xb[r]);
                 acc[r][2 * i + 1] = _mm512_dpbusd_epi32(acc[r][2 * i + 1], hi, xb[r]);
@@ -59,15 +70,32 @@ INL void tile_chunk(__m512i acc[6][8], const uint8_t *p, size_t pnext, const int
         return;
     }
     int groups = bits >= 8 ? 1 : 8 / bits;
+    if (MR > 6) { /* tall tiles: NB weight vectors live, one broadcast at a time */
+#pragma GCC unroll 8
+        for (int g = 0; g < groups; g++) {
+            __m512i wv[2];
+#pragma GCC unroll 2
+            for (int j = 0; j < NB; j++) wv[j] = unpack(p + (j % 4) * QS_KERNEL_CHUNK, bits, g);
+#pragma GCC unroll 12
+            for (int r = 0; r < MR; r++) {
+                __m512i xb = bcast4(xp[r] + 4 * g);
+#pragma GCC unroll 2
+                for (int j = 0; j < NB; j++)
+                    acc[r][j] = bits == 16 ? _mm512_dpwssd_epi32(acc[r][j], wv[j], xb)
+                                           : _mm512_dpbusd_epi32(acc[r][j], wv[j], xb);
+            }
+        }
+        return;
+    }
 #pragma GCC unroll 8
     for (int g = 0; g < groups; g++) {
-        __m512i xb[6];
-#pragma GCC unroll 6
+        __m512i xb[12];
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) xb[r] = bcast4(xp[r] + 4 * g);
 #pragma GCC unroll 8
         for (int j = 0; j < NB; j++) {
             __m512i wv = unpack(p + (j >= 4 ? pnext : 0) + (j % 4) * QS_KERNEL_CHUNK, bits, g);
-#pragma GCC unroll 6
+#pragma GCC unroll 12
             for (int r = 0; r < MR; r++)
                 acc[r][j] = bits == 16 ? _mm512_dpwssd_epi32(acc[r][j], wv, xb[r])
                                        : _mm512_dpbusd_epi32(acc[r][j], wv, xb[r]);
@@ -80,14 +108,14 @@ INL void tile_chunk(__m512i acc[6][8], const uint8_t *p, size_t pnext, const int
  * and accumulated in acc1, which thus holds 4 times their sum; that saves one
  * shift per two groups. The caller folds acc1 >> 2 into acc0 often enough
  * that acc1 cannot overflow. */
-INL void tile_chunk_split(__m512i acc0[6][8], __m512i acc1[6][8], const uint8_t *p, size_t pnext,
+INL void tile_chunk_split(__m512i acc0[12][8], __m512i acc1[12][8], const uint8_t *p, size_t pnext,
                           const int8_t *const *xp, int MR, int NB, int bits)
 {
     int groups = 8 / bits;
 #pragma GCC unroll 4
     for (int g = 0; g < groups; g++) {
-        __m512i xb[6];
-#pragma GCC unroll 6
+        __m512i xb[12];
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) xb[r] = bcast4(xp[r] + 4 * g);
         int mask = g & 1 ? 0x0C : 0x03;
 #pragma GCC unroll 8
@@ -95,7 +123,7 @@ INL void tile_chunk_split(__m512i acc0[6][8], __m512i acc1[6][8], const uint8_t 
             __m512i v = _mm512_load_si512((const void *)(p + (j >= 4 ? pnext : 0) + (j % 4) * QS_KERNEL_CHUNK));
             if (bits == 2 && g >= 2) v = _mm512_srli_epi16(v, 4);
             __m512i wv = _mm512_and_si512(v, _mm512_set1_epi8((char)mask));
-#pragma GCC unroll 6
+#pragma GCC unroll 12
             for (int r = 0; r < MR; r++) {
                 if (g & 1)
                     acc1[r][j] = _mm512_dpbusd_epi32(acc1[r][j], wv, xb[r]);
@@ -107,9 +135,9 @@ INL void tile_chunk_split(__m512i acc0[6][8], __m512i acc1[6][8], const uint8_t 
 }
 
 /* acc0 += acc1 / 4 (exact: acc1 is a multiple of 4), acc1 = 0. */
-INL void fold_split(__m512i acc0[6][8], __m512i acc1[6][8], int MR, int NB)
+INL void fold_split(__m512i acc0[12][8], __m512i acc1[12][8], int MR, int NB)
 {
-#pragma GCC unroll 6
+#pragma GCC unroll 12
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 8
         for (int j = 0; j < NB; j++) {
@@ -117,6 +145,10 @@ INL void fold_split(__m512i acc0[6][8], __m512i acc1[6][8], int MR, int NB)
             acc1[r][j] = _mm512_setzero_si512();
         }
 }
+
+#ifndef KPF
+#define KPF 8
+#endif
 
 /* Chunks between folds of the split accumulators: |acc1| <= 12 * 128 * 8 * 4096 < 2^31. */
 #define SPLIT_SEG 4096
@@ -139,9 +171,9 @@ INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c
     /* INT4 computes both blocks of each pair (acc 2i: S_2i + 16 S_2i+1, acc
      * 2i+1: 16 S_2i+1), so a 1-block tile still needs two accumulators */
     int NA = bits == 4 ? (NB + 1) / 2 * 2 : NB;
-    __m512i acc[2][6][8];
-    const int8_t *xp[6];
-#pragma GCC unroll 6
+    __m512i acc[2][12][8];
+    const int8_t *xp[12];
+#pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
         xp[r] = x + (size_t)(r0 + r) * xstride;
 #pragma GCC unroll 8
@@ -149,30 +181,36 @@ INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c
     }
     int split = KS == 2 && bits == 2;
     for (; split && c < end; c++) {
-        const int8_t *xc[6];
-#pragma GCC unroll 6
+        const int8_t *xc[12];
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * xc_bytes;
         tile_chunk_split(acc[0], acc[1], wp + (size_t)c * cstride, pnext, xc, MR, NB, bits);
         if ((c - c0) % SPLIT_SEG == SPLIT_SEG - 1) fold_split(acc[0], acc[1], MR, NB);
     }
+    /* batched tiles stream a panel from L2: prefetch PF chunks ahead */
+    int PF = MR >= 2 && NB >= 2 ? KPF : 0, lines = bits == 4 ? (NB + 1) / 2 : NB;
     for (; c + KS <= end; c += KS) {
+        if (PF)
+#pragma GCC unroll 4
+            for (int l = 0; l < 4 && l < lines; l++)
+                _mm_prefetch((const char *)(wp + (size_t)(c + PF) * cstride) + l * QS_KERNEL_CHUNK, _MM_HINT_T0);
 #pragma GCC unroll 2
         for (int s = 0; s < KS; s++) {
-            const int8_t *xc[6];
-#pragma GCC unroll 6
+            const int8_t *xc[12];
+#pragma GCC unroll 12
             for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)(c + s) * xc_bytes;
             tile_chunk(acc[s], wp + (size_t)(c + s) * cstride, pnext, xc, MR, NB, bits);
         }
     }
     if (c < end) { /* odd chunk left by KS = 2 */
-        const int8_t *xc[6];
-#pragma GCC unroll 6
+        const int8_t *xc[12];
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) xc[r] = xp[r] + (size_t)c * xc_bytes;
         tile_chunk(acc[0], wp + (size_t)c * cstride, pnext, xc, MR, NB, bits);
     }
     if (full < c1) { /* partial last chunk: zero-padded copy of x */
-        _Alignas(64) int8_t buf[6][64];
-        const int8_t *xc[6];
+        _Alignas(64) int8_t buf[12][64];
+        const int8_t *xc[12];
         size_t rest = (size_t)(w->k - full * w->kchunk) * (size_t)eb;
         for (int r = 0; r < MR; r++) {
             memset(buf[r], 0, sizeof buf[r]);
@@ -185,7 +223,7 @@ INL void tile(const qs_kernel_weights *w, const int8_t *x, int r0, int b0, int c
             tile_chunk(acc[0], wp + (size_t)full * cstride, pnext, xc, MR, NB, bits);
     }
     if (split) fold_split(acc[0], acc[1], MR, NB);
-#pragma GCC unroll 6
+#pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
         __m512i corr = _mm512_set1_epi32(R[r]), T[8];
 #pragma GCC unroll 8
@@ -237,30 +275,40 @@ typedef void tile_fn(const qs_kernel_weights *, const int8_t *, int, int, int, i
     {                                                                                           \
         tile(w, x, r0, b0, c0, c1, R, y, scale, MR, NB, KS, BITS);                              \
     }
-/* Row tiles of 6 and 4 (4 blocks = 64 outputs), single rows with 8, 4, 2 or
- * 1 blocks and split k, and 1-block tiles for the last blocks. INT4 has no
- * 6-row tiles: with its unpacked pair (v, v & 0xF0) live next to 24
- * accumulators and 6 broadcasts it needs more than 32 vector registers. */
+/* Row tiles of 6 and 4 (4 blocks = 64 outputs) and 3 and 2 for row tails,
+ * single rows with 8, 4, 2 or 1 blocks and split k, 1-block tiles for the
+ * last blocks, and for 2- and 1-bit codes 12 rows x 2 blocks: their unpack
+ * (shift and AND, or mask to bytes) competes with VPDPBUSD for the vector
+ * ports and is paid once per block and group, so twice the rows per
+ * unpacked vector halves it (measured 0.83x -> 1.0x oneDNN at batch 64;
+ * INT8 and INT4, with little or no unpacking, were slower with 12 x 2: its
+ * 12 activation pointers spill). INT4 has no 6-row tiles: with its unpacked
+ * pair (v, v & 0xF0) live next to 24 accumulators and 6 broadcasts it needs
+ * more than 32 vector registers. */
 #define TILES4(BITS)                                                                            \
-    TILE(BITS, 4, 4, 1) TILE(BITS, 4, 1, 1) TILE(BITS, 1, 8, 2) TILE(BITS, 1, 4, 2)             \
-    TILE(BITS, 1, 2, 2) TILE(BITS, 1, 1, 2)
+    TILE(BITS, 4, 4, 1) TILE(BITS, 3, 4, 1) TILE(BITS, 2, 4, 1) TILE(BITS, 4, 1, 1)             \
+    TILE(BITS, 1, 8, 2) TILE(BITS, 1, 4, 2) TILE(BITS, 1, 2, 2) TILE(BITS, 1, 1, 2)
 #define TILES(BITS) TILE(BITS, 6, 4, 1) TILE(BITS, 6, 1, 1) TILES4(BITS)
 TILES(16)
 TILES(8)
 TILES4(4)
 TILES(2)
+TILE(2, 12, 2, 1)
 TILES(1)
+TILE(1, 12, 2, 1)
 
 typedef struct {
-    tile_fn *t64, *t44, *t61, *t41, *t18, *t14, *t12, *t11;
+    tile_fn *t64, *t44, *t61, *t41, *t18, *t14, *t12, *t11, *t34, *t24, *tc2;
 } tile_set;
 
-#define SET(B)                                                                                  \
+#define SET(B, TC2)                                                                             \
     {tile_##B##_6_4, tile_##B##_4_4, tile_##B##_6_1, tile_##B##_4_1, tile_##B##_1_8,           \
-     tile_##B##_1_4, tile_##B##_1_2, tile_##B##_1_1}
-static const tile_set sets16 = SET(16), sets8 = SET(8), sets2 = SET(2), sets1 = SET(1);
+     tile_##B##_1_4, tile_##B##_1_2, tile_##B##_1_1, tile_##B##_3_4, tile_##B##_2_4, TC2}
+static const tile_set sets16 = SET(16, NULL), sets8 = SET(8, NULL),
+                      sets2 = SET(2, tile_2_12_2), sets1 = SET(1, tile_1_12_2);
 static const tile_set sets4 = {NULL,         tile_4_4_4, NULL,       tile_4_4_1,
-                               tile_4_1_8,   tile_4_1_4, tile_4_1_2, tile_4_1_1};
+                               tile_4_1_8,   tile_4_1_4, tile_4_1_2, tile_4_1_1,
+                               tile_4_3_4,   tile_4_2_4, NULL};
 
 /* Rows r0..r1-1 in sixes (if t6), then fours, then singly, for one range of
  * blocks and chunks. */
@@ -273,13 +321,33 @@ static void run_rows(tile_fn *t6, tile_fn *t4, tile_fn *t1, const qs_kernel_weig
     for (; r0 < r1; r0++) t1(w, x, r0, b0, c0, c1, R + r0, y, scale);
 }
 
-/* Batched calls are blocked so that each piece stays in cache: k slabs of
- * KSLAB chunks (4 blocks x 64 chunks x 64 bytes = 16 KiB of weights, in L1
- * while the row tiles pass over them) and row panels of MPANEL rows (their
- * 6 KiB of activations per slab and 6 KiB of outputs stay in L1 too; 24 and
- * 48 rows measured alike within noise, 96 worse). */
+/* Rows r0..r1-1 of a full 4-block panel: sixes, then the tail (1..5 rows)
+ * in one or two tiles of 2..4 rows rather than single rows, which would
+ * each pass over the panel again. */
+static void run_rows4(const tile_set *ts, const qs_kernel_weights *w, const int8_t *x, int r0,
+                      int r1, const int32_t *R, int32_t *y, int scale, int b0, int c0, int c1)
+{
+    for (; ts->t64 && r0 + 6 <= r1; r0 += 6) ts->t64(w, x, r0, b0, c0, c1, R + r0, y, scale);
+    for (; r0 + 4 <= r1 && (r1 - r0) != 5; r0 += 4) ts->t44(w, x, r0, b0, c0, c1, R + r0, y, scale);
+    if (r1 - r0 >= 3) {
+        ts->t34(w, x, r0, b0, c0, c1, R + r0, y, scale);
+        r0 += 3;
+    }
+    if (r1 - r0 == 2) ts->t24(w, x, r0, b0, c0, c1, R + r0, y, scale);
+    else if (r1 - r0 == 1) ts->t14(w, x, r0, b0, c0, c1, R + r0, y, scale);
+}
+
+/* Batched calls: each 6-row tile accumulates a whole k slab of a 4-block
+ * panel in registers and streams the panel from L2 with prefetches (KPF
+ * chunks ahead), so y is written once per slab. Slabs of KSLAB chunks bound
+ * a panel's slab to 256 KiB (INT8: 4096 k), so that it stays in L2 while
+ * the row tiles of a row panel pass over it; row panels of MPANEL rows keep
+ * their activations (MPANEL x k bytes) in L1/L2. Shorter slabs (64 chunks,
+ * L1-resident) were measured 10-20% slower at batch 64 and 1024: every slab
+ * re-reads and re-writes the tile's outputs, and the tile set-up is paid
+ * per slab. */
 #ifndef KSLAB
-#define KSLAB 64
+#define KSLAB 1024
 #endif
 #ifndef MPANEL
 #define MPANEL 24
@@ -307,13 +375,18 @@ static void run_tiles(const tile_set *ts, const qs_kernel_weights *w, const int8
         }
         return;
     }
-    int full4 = nb / 4 * 4;
+    int full4 = nb / 4 * 4, ks = KSLAB < slab ? KSLAB : slab;
     for (int p0 = 0; p0 < m; p0 += MPANEL) {
         int p1 = p0 + MPANEL < m ? p0 + MPANEL : m;
         for (int b = 0; b < full4; b += 4)
-            for (int c0 = 0; c0 < nc; c0 += KSLAB)
-                run_rows(ts->t64, ts->t44, ts->t14, w, x, p0, p1, R, y, scale, b, c0,
-                         c0 + KSLAB < nc ? c0 + KSLAB : nc);
+            for (int c0 = 0; c0 < nc; c0 += ks) {
+                int c1 = nc - c0 > ks ? c0 + ks : nc, r = p0;
+                for (; ts->tc2 && r + 12 <= p1; r += 12) {
+                    ts->tc2(w, x, r, b, c0, c1, R + r, y, scale);
+                    ts->tc2(w, x, r, b + 2, c0, c1, R + r, y, scale);
+                }
+                run_rows4(ts, w, x, r, p1, R, y, scale, b, c0, c1);
+            }
     }
     for (b0 = full4; b0 < nb; b0++)
         for (int c0 = 0; c0 < nc; c0 += slab)
