@@ -9,7 +9,8 @@
 #include "qsearch/kernels.h"
 #include "qsearch/rng.h"
 
-static const int ms[] = {1, 2, 3, 7, 64};
+/* 5, 10, 11 and 14 reach the 4-, 3- and 2-row tail tiles after 6- and 12-row tiles. */
+static const int ms[] = {1, 2, 3, 5, 7, 10, 11, 14, 64};
 static const int sizes[] = {1, 3, 15, 16, 17, 31, 33, 63, 64, 65, 100, 257};
 #define NSIZES ((int)(sizeof sizes / sizeof sizes[0]))
 #define NMS ((int)(sizeof ms / sizeof ms[0]))
