@@ -57,6 +57,12 @@ qs_status qs_quant_config_set_layer(qs_quant_config *cfg, const qs_model *m, siz
 qs_status qs_quant_config_from_toml(qs_quant_config *cfg, const qs_model *m, const qs_toml_value *root,
                                     qs_error *err);
 
+/* A TOML parameter value (integer, float, string, boolean or integer array)
+ * as the text qs_quant_config_set_layer / qs_format_spec_set parse ("8",
+ * "NA", "0.5", "[4, 8]"); other types are located QS_ERR_INPUT. Shared by
+ * quantize configs and search spaces. */
+qs_status qs_quant_param_text(const qs_toml_value *v, char *buf, size_t cap, qs_error *err);
+
 /* As above from a file. */
 qs_status qs_quant_config_load(qs_quant_config *cfg, const qs_model *m, const char *path, qs_error *err);
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "data_internal.h"
+#include "qsearch/fs.h"
 #include "qsearch/log.h"
 
 #define FASHION_SYSTEM_DIR "/usr/share/datasets/fashion-mnist"
@@ -110,29 +111,6 @@ qs_status qs_data_locate(const char *name, const qs_data_options *opt, char **pa
         *path = p;
     else
         free(p);
-    return QS_OK;
-}
-
-static qs_status mkdir_p(const char *dir, qs_error *err)
-{
-    char *p = qs_data_strfmt("%s", dir);
-    if (!p)
-        return qs_error_set(err, QS_ERR_NOMEM, "out of memory");
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-                qs_error_set(err, QS_ERR_IO, "cannot create directory %s: %s", p, strerror(errno));
-                free(p);
-                return QS_ERR_IO;
-            }
-            *s = c;
-            if (!c)
-                break;
-        }
-    }
-    free(p);
     return QS_OK;
 }
 
@@ -350,7 +328,7 @@ qs_status qs_data_fetch(const char *name, const qs_data_options *opt, char **pat
     char *dir = NULL, *final = NULL, *tmp = NULL;
     qs_status st = qs_data_cache_dir(opt, &dir, err);
     if (!st)
-        st = mkdir_p(dir, err);
+        st = qs_fs_mkdirs(dir, err);
     if (!st && (!(final = qs_data_strfmt("%s/%s", dir, d->cached)) ||
                 !(tmp = qs_data_strfmt("%s/.fetch-%s-XXXXXX", dir, d->name))))
         st = qs_error_set(err, QS_ERR_NOMEM, "out of memory");

@@ -15,8 +15,8 @@ typedef struct {
     size_t n;
 } param_list;
 
-/* A scalar or an array of integers as the text qs_format_spec_set parses. */
-static qs_status value_text(const qs_toml_value *v, char *buf, size_t cap, qs_error *err)
+/* Declared in quantize.h: one text form for quantize configs and search spaces. */
+qs_status qs_quant_param_text(const qs_toml_value *v, char *buf, size_t cap, qs_error *err)
 {
     switch (v->type) {
     case QS_TOML_INTEGER: snprintf(buf, cap, "%" PRId64, v->u.i); return QS_OK;
@@ -55,7 +55,7 @@ static qs_status collect_params(const qs_toml_value *config, param_list *pl, qs_
             continue;
         if (pl->n == MAX_PARAMS)
             return qs_toml_error_at(err, e->value, "more than %d parameters", MAX_PARAMS);
-        QS_TRY(value_text(e->value, pl->text[pl->n], VALUE_TEXT, err));
+        QS_TRY(qs_quant_param_text(e->value, pl->text[pl->n], VALUE_TEXT, err));
         pl->params[pl->n].key = e->key;
         pl->params[pl->n].value = pl->text[pl->n];
         pl->n++;

@@ -34,30 +34,6 @@ static int is_kind(const char *key, qs_layer_kind *out)
     return 0;
 }
 
-static qs_status choice_text(const qs_toml_value *v, char *buf, size_t cap, qs_error *err)
-{
-    switch (v->type) {
-    case QS_TOML_INTEGER: snprintf(buf, cap, "%" PRId64, v->u.i); return QS_OK;
-    case QS_TOML_STRING: snprintf(buf, cap, "%s", v->u.s.ptr); return QS_OK;
-    case QS_TOML_BOOLEAN: snprintf(buf, cap, "%s", v->u.b ? "true" : "false"); return QS_OK;
-    case QS_TOML_ARRAY: { /* a list-valued parameter (block_size) */
-        size_t len = (size_t)snprintf(buf, cap, "[");
-        for (size_t i = 0; i < v->u.arr.len && len < cap; i++) {
-            const qs_toml_value *it = v->u.arr.items[i];
-            if (it->type != QS_TOML_INTEGER)
-                return qs_toml_error_at(err, it, "expected an integer, got a %s", qs_toml_type_name(it->type));
-            len += (size_t)snprintf(buf + len, cap - len, "%s%" PRId64, i ? ", " : "", it->u.i);
-        }
-        if (len < cap)
-            snprintf(buf + len, cap - len, "]");
-        return QS_OK;
-    }
-    default:
-        return qs_toml_error_at(err, v, "a choice must be an integer, string, boolean or integer array, got a %s",
-                                qs_toml_type_name(v->type));
-    }
-}
-
 /* The `config` table of seed entry e (checks its shape). */
 static qs_status entry_config(const qs_toml_value *e, const qs_toml_value **config, qs_error *err)
 {
@@ -177,7 +153,7 @@ static qs_status add_entry(builder *b, const char *name, const char *source, con
         p->entry = sp->n_entries;
         for (size_t c = 0; c < p->n_choices; c++) {
             char text[CHOICE_TEXT];
-            QS_TRY(choice_text(rp[i].arr->u.arr.items[c], text, sizeof text, err));
+            QS_TRY(qs_quant_param_text(rp[i].arr->u.arr.items[c], text, sizeof text, err));
             for (size_t d = 0; d < c; d++)
                 if (strcmp(p->choices[d], text) == 0)
                     return qs_toml_error_at(err, rp[i].arr->u.arr.items[c], "duplicate choice %s", text);
